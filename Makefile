@@ -1,0 +1,57 @@
+# The two commands: `make book` (build the book) and `make test` (every test).
+# Each installs what it needs into .venv first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(abspath $(VENV))/bin
+STAMP  := $(VENV)/.installed
+# torch is pinned once, in pyproject.toml's `cpu` extra.
+TORCH  := $(shell grep -o '"torch==[^"]*"' pyproject.toml)
+
+export PATH := $(BIN):$(PATH)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: help install book test lint sync assignments grade bench clean
+
+help:
+	@echo "make book         build the book into _build/html (executes every chapter)"
+	@echo "make test         lint, build the book, run every test"
+	@echo "make sync         re-pair chapters/*.md with their .ipynb (jupytext)"
+	@echo "make assignments  write the student version of every chapter to _build/assignments"
+	@echo "make grade NOTEBOOK=path.ipynb   autograde a submitted chapter"
+	@echo "make bench        run the speed benchmarks"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# torch first, explicitly: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[cpu,book,test]"
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint book
+	$(BIN)/python -m pytest
+
+sync: $(STAMP)
+	$(BIN)/jupytext --sync chapters/[0-9]*.md
+
+assignments: $(STAMP)
+	$(BIN)/python -m collapse_utils.assignments release
+
+grade: $(STAMP)
+	@test -n "$(NOTEBOOK)" || { echo "usage: make grade NOTEBOOK=path/to/submitted.ipynb"; exit 2; }
+	$(BIN)/python -m collapse_utils.assignments grade "$(NOTEBOOK)"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_gaussian.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,1 @@
+"""Model collapse course utilities."""
