@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+# COLLAPSE_BOOK_HTML lets a build made with --path-output be checked.
+HTML = Path(os.environ.get("COLLAPSE_BOOK_HTML", ROOT / "_build" / "html"))
 REQUIRED = os.environ.get("COLLAPSE_REQUIRE_BROWSER") == "1"
 CHROMIUM_FLAGS = [
     "--headless",
