@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collapse_utils import breeds, discrete
+
+
+@given(n=st.integers(2, len(breeds.BREEDS)), a=st.floats(0, 3))
+def test_breed_distribution_is_a_decreasing_zipf_law(n, a):
+    p = breeds.breed_distribution(n, a)
+    assert p.shape == (n,) and np.isclose(p.sum(), 1)
+    assert np.all(np.diff(p) <= 1e-15)
+    # p_1 / p_k = k^a exactly.
+    assert np.allclose(p[0] / p, np.arange(1, n + 1) ** a)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_breeds": 1}, "n_breeds must be an integer in 2..20"),
+    ({"n_breeds": 21}, "n_breeds"),
+    ({"n_breeds": 2.5}, "n_breeds"),
+    ({"exponent": -1}, "exponent must be >= 0"),
+])
+def test_breed_distribution_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        breeds.breed_distribution(**kwargs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 60), seed=st.integers(0, 2**16))
+def test_summary_is_monotone(m, seed):
+    """Breeds never come back, so breeds_left never rises; tail mass hits 0 for good."""
+    runs = discrete.resample(breeds.breed_distribution(), m, 40, n_chains=3, seed=seed)
+    summary = breeds.collapse_summary(runs, tail=10)
+    for _, chain in summary.groupby("chain"):
+        assert np.all(np.diff(chain.breeds_left.to_numpy()) <= 0)
+        gone = np.flatnonzero(chain.tail_mass.to_numpy() == 0)
+        if gone.size:
+            assert np.all(chain.tail_mass.to_numpy()[gone[0]:] == 0)
+    assert summary.top_share.between(0, 1).all()
+    assert len(summary) == 41 * 3
+
+
+def test_summary_starts_at_the_truth():
+    p = breeds.breed_distribution()
+    runs = discrete.resample(p, 50, 3, n_chains=2, seed=0)
+    start = breeds.collapse_summary(runs, tail=5).query("generation == 0")
+    assert (start.breeds_left == 20).all()
+    assert np.allclose(start.top_share, p[0])
+    assert np.allclose(start.tail_mass, np.sort(p)[:5].sum())
+    with pytest.raises(ValueError, match="tail must be in 1..20"):
+        breeds.collapse_summary(runs, tail=0)
+
+
+def test_tidy_shares_drops_lost_breeds_and_keeps_the_rest():
+    runs = discrete.resample(breeds.breed_distribution(), 20, 30, seed=3)
+    tidy = breeds.tidy_shares(runs)
+    assert (tidy.share > 0).all()
+    for g, rows in tidy.groupby("generation"):
+        assert np.isclose(rows.share.sum(), 1)
+        assert len(rows) == np.count_nonzero(runs[g, 0])
+
+
+def test_charts_build():
+    runs = discrete.resample(breeds.breed_distribution(), 20, 10, n_chains=4, seed=1)
+    spec = breeds.shares_chart(runs, 20).to_dict()
+    assert spec["params"][0]["bind"]["input"] == "range"
+    summary = breeds.collapse_summary(runs).assign(M=20)
+    assert breeds.summary_chart(summary).to_dict()["vconcat"]
