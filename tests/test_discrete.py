@@ -1,0 +1,328 @@
+"""Tests for collapse_utils.discrete: exact Wright-Fisher results and the simulation behind them.
+
+Monte Carlo checks allow 4 standard errors (binomial SE sqrt(p(1-p)/C) for a frequency, sample
+std / sqrt(C) for a mean time). With fixed seeds each check is deterministic; a correct formula
+lands outside 4 SE with probability about 6e-5, while the mistakes guarded against (an exponent
+off by one, q instead of 1 - q) move the estimate by many SE.
+"""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collapse_utils.discrete import (
+    expected_absorption_time,
+    prob_absorbed_by,
+    prob_eventually_lost,
+    prob_lost_by,
+    prob_lost_in_one_generation,
+    resample,
+    surviving_categories,
+    transition_matrix,
+)
+
+
+def assert_frequency_within_se(hits, p, k=4.0):
+    """Assert the frequency of True in ``hits`` is within k binomial SE of p."""
+    hits = np.asarray(hits, dtype=bool)
+    se = np.sqrt(p * (1 - p) / hits.size)
+    assert abs(hits.mean() - p) <= k * se + 1e-12, f"frequency {hits.mean()}, expected {p}"
+
+
+def absorption_generation(counts_path, m):
+    """First generation at which each chain's count is 0 or M (paths of shape [gen, chain])."""
+    absorbed = (counts_path == 0) | (counts_path == m)
+    assert absorbed[-1].all(), "simulate more generations"
+    return absorbed.argmax(axis=0)
+
+
+# --------------------------------------------------------------------------- transition matrix
+
+
+def test_transition_matrix_is_the_binomial_kernel():
+    m = 7
+    p = transition_matrix(m)
+    assert p.shape == (8, 8)
+    for i in range(m + 1):
+        np.testing.assert_allclose(p[i], scipy.stats.binom.pmf(np.arange(m + 1), m, i / m))
+    np.testing.assert_array_equal(p[0], np.eye(m + 1)[0])
+    np.testing.assert_array_equal(p[m], np.eye(m + 1)[m])
+    # Counts are a martingale: E[next | i] = i.
+    np.testing.assert_allclose(p @ np.arange(m + 1), np.arange(m + 1), atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(1, 60))
+def test_transition_matrix_is_stochastic(m):
+    p = transition_matrix(m)
+    assert np.all(p >= 0)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-13)
+    assert p[0, 0] == 1.0 and p[m, m] == 1.0
+
+
+# ------------------------------------------------------------------------ absorption: exact values
+
+
+def test_expected_absorption_time_hand_values():
+    # M = 2, count 1: absorbed each generation with probability 1/2, a geometric time of mean 2.
+    assert expected_absorption_time(1, 2) == pytest.approx(2.0, rel=1e-14)
+    # M = 3: by symmetry t1 = t2 and t1 = 1 + (4/9 + 2/9) t1, so t1 = 3.
+    assert expected_absorption_time(2, 3) == pytest.approx(3.0, rel=1e-14)
+    # M = 4: t1 = t3 = 1 + (120 t1 + 54 t2) / 256 and t2 = 1 + (8 t1 + 6 t2) / 16 give
+    # t1 = 107/29, t2 = 132/29.
+    times = expected_absorption_time(None, 4)
+    np.testing.assert_allclose(times, [0, 107 / 29, 132 / 29, 107 / 29, 0], rtol=1e-14)
+
+
+def exact_absorption_times(m):
+    """Solve (I - Q) t = 1 in rational arithmetic, independently of numpy."""
+    from math import comb
+
+    n = m - 1
+    rows = [
+        [
+            Fraction(int(i == j)) - Fraction(comb(m, j) * i**j * (m - i) ** (m - j), m**m)
+            for j in range(1, m)
+        ]
+        + [Fraction(1)]
+        for i in range(1, m)
+    ]
+    for c in range(n):  # Gauss-Jordan elimination; I - Q is non-singular.
+        pivot = next(r for r in range(c, n) if rows[r][c] != 0)
+        rows[c], rows[pivot] = rows[pivot], rows[c]
+        rows[c] = [x / rows[c][c] for x in rows[c]]
+        for r in range(n):
+            if r != c and rows[r][c] != 0:
+                rows[r] = [a - rows[r][c] * b for a, b in zip(rows[r], rows[c], strict=True)]
+    return [0.0] + [float(row[-1]) for row in rows] + [0.0]
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 9])
+def test_expected_absorption_time_matches_rational_solution(m):
+    np.testing.assert_allclose(expected_absorption_time(None, m), exact_absorption_times(m))
+
+
+def test_expected_absorption_time_solves_first_step_equation():
+    m = 25
+    t = expected_absorption_time(None, m)
+    q = transition_matrix(m)[1:m, 1:m]
+    np.testing.assert_allclose(t[1:m], 1 + q @ t[1:m], rtol=1e-12)
+    np.testing.assert_allclose(t, t[::-1], rtol=1e-10)  # symmetric in count <-> M - count
+    assert t[0] == 0.0 and t[m] == 0.0
+    np.testing.assert_array_equal(expected_absorption_time([[1, 2]], m), [t[1:3]])
+    assert isinstance(expected_absorption_time(3, m), float)
+
+
+def test_expected_absorption_time_diffusion_limit():
+    # Kimura's diffusion approximation: t ~ -2M (q log q + (1-q) log(1-q)).
+    m = 200
+    counts = np.array([20, 60, 100])
+    q = counts / m
+    approx = -2 * m * (q * np.log(q) + (1 - q) * np.log(1 - q))
+    np.testing.assert_allclose(expected_absorption_time(counts, m), approx, rtol=0.03)
+
+
+def test_prob_lost_by_limits_and_first_step():
+    m = 20
+    counts = np.arange(m + 1)
+    q = counts / m
+    np.testing.assert_array_equal(prob_lost_by(counts, m, 0), (counts == 0).astype(float))
+    np.testing.assert_allclose(prob_lost_by(counts, m, 1), (1 - q) ** m, atol=1e-15)
+    np.testing.assert_allclose(prob_absorbed_by(counts, m, 1), (1 - q) ** m + q**m, atol=1e-15)
+    np.testing.assert_allclose(prob_lost_by(counts, m, 3000), prob_eventually_lost(q), atol=1e-10)
+    np.testing.assert_allclose(prob_absorbed_by(counts, m, 3000), 1.0, atol=1e-10)
+
+
+def test_prob_absorbed_by_is_monotone_and_matches_matrix_powers():
+    m, count = 12, 4
+    gens = np.array([0, 1, 2, 3, 10, 40, 500])
+    absorbed = prob_absorbed_by(count, m, gens)
+    lost = prob_lost_by(count, m, gens)
+    assert absorbed.shape == lost.shape == gens.shape
+    assert np.all(np.diff(absorbed) >= 0) and np.all(np.diff(lost) >= 0)
+    assert np.all(lost <= absorbed + 1e-15)
+    p = transition_matrix(m)
+    for n, a, lo in zip(gens, absorbed, lost, strict=True):
+        row = np.linalg.matrix_power(p, n)[count]
+        assert a == pytest.approx(row[0] + row[m], abs=1e-13)
+        assert lo == pytest.approx(row[0], abs=1e-13)
+
+
+def test_squaring_and_stepping_agree():
+    # One large n goes through matrix squaring, consecutive n step one generation at a time.
+    # Compare what is left to absorb, ~1e-10 here, so an off-by-one power would show.
+    m, count, n = 5, 2, 100
+    squared = 1 - prob_absorbed_by(count, m, n)
+    stepped = 1 - prob_absorbed_by(count, m, np.arange(n + 1))[-1]
+    assert 1e-12 < squared == pytest.approx(stepped, rel=1e-4)
+    lost_squared = prob_eventually_lost(count / m) - prob_lost_by(count, m, n)
+    lost_stepped = prob_eventually_lost(count / m) - prob_lost_by(count, m, np.arange(n + 1))[-1]
+    assert lost_squared == pytest.approx(lost_stepped, rel=1e-4)
+
+
+def test_prob_absorbed_by_broadcasts():
+    out = prob_absorbed_by([[1], [2], [3]], 6, [0, 5])
+    assert out.shape == (3, 2)
+    assert isinstance(prob_lost_by(1, 6, 5), float)
+
+
+def test_one_generation_and_eventual_loss():
+    assert prob_lost_in_one_generation(0.3, 10) == pytest.approx(0.7**10)
+    assert prob_lost_in_one_generation(0.0, 5) == 1.0 and prob_lost_in_one_generation(1.0, 5) == 0
+    out = prob_lost_in_one_generation(np.array([0.1, 0.2]), np.array([[1], [10]]))
+    np.testing.assert_allclose(out, [[0.9, 0.8], [0.9**10, 0.8**10]])
+    assert prob_eventually_lost(0.25) == 0.75
+    np.testing.assert_allclose(prob_eventually_lost([0.0, 0.5, 1.0]), [1.0, 0.5, 0.0])
+
+
+# ---------------------------------------------------------------- simulation against exact results
+
+C = 20_000
+
+
+@pytest.fixture(scope="module")
+def two_category_chains():
+    # M = 10, q = 0.3: absorption takes ~12 generations on average; the slowest mode decays as
+    # (1 - 1/M)^n, so after 400 generations every chain is absorbed.
+    return resample([0.3, 0.7], 10, 400, n_chains=C, seed=2024)
+
+
+def test_simulated_loss_in_one_generation(two_category_chains):
+    lost = two_category_chains[1, :, 0] == 0
+    assert_frequency_within_se(lost, prob_lost_in_one_generation(0.3, 10))
+
+
+def test_simulated_loss_by_n(two_category_chains):
+    for n in [2, 5, 20]:
+        lost = two_category_chains[n, :, 0] == 0
+        assert_frequency_within_se(lost, prob_lost_by(3, 10, n))
+        absorbed = (two_category_chains[n, :, 0] == 0) | (two_category_chains[n, :, 0] == 1)
+        assert_frequency_within_se(absorbed, prob_absorbed_by(3, 10, n))
+
+
+def test_simulated_eventual_loss(two_category_chains):
+    lost = two_category_chains[-1, :, 0] == 0
+    assert_frequency_within_se(lost, prob_eventually_lost(0.3))
+
+
+def test_simulated_absorption_time(two_category_chains):
+    counts = np.rint(two_category_chains[:, :, 0] * 10)
+    times = absorption_generation(counts, 10)
+    expected = expected_absorption_time(3, 10)
+    se = times.std(ddof=1) / np.sqrt(times.size)
+    assert abs(times.mean() - expected) <= 4 * se
+
+
+def test_check_has_power():
+    """The binomial 4-SE check rejects an exponent off by one."""
+    chains = resample([0.3, 0.7], 10, 1, n_chains=C, seed=1)
+    with pytest.raises(AssertionError):
+        assert_frequency_within_se(chains[1, :, 0] == 0, prob_lost_in_one_generation(0.3, 9))
+
+
+def test_rare_category_in_many():
+    probs = np.array([0.05, 0.15, 0.3, 0.5])
+    chains = resample(probs, 20, 1, n_chains=C, seed=3)
+    for k, q in enumerate(probs):
+        assert_frequency_within_se(chains[1, :, k] == 0, prob_lost_in_one_generation(q, 20))
+
+
+def test_surviving_categories():
+    dists = np.array([[[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]], [[0.2, 0.3, 0.5], [0.0, 0.0, 1.0]]])
+    np.testing.assert_array_equal(surviving_categories(dists), [[2, 1], [3, 1]])
+    chains = resample(np.full(20, 0.05), 20, 300, n_chains=50, seed=4)
+    alive = surviving_categories(chains)
+    assert alive.shape == (301, 50) and alive[0].tolist() == [20] * 50
+    assert np.all(np.diff(alive, axis=0) <= 0) and np.all(alive[-1] >= 1)
+
+
+# -------------------------------------------------------------------------- resample: properties
+
+
+@st.composite
+def resample_args(draw):
+    k = draw(st.integers(1, 6))
+    weights = np.array(draw(st.lists(st.integers(0, 5), min_size=k, max_size=k))) + 0.0
+    weights[draw(st.integers(0, k - 1))] += 1  # at least one positive weight
+    n = draw(st.integers(0, 12))
+    if draw(st.booleans()):
+        sizes = draw(st.integers(1, 15))
+    else:
+        sizes = draw(st.lists(st.integers(1, 15), min_size=n, max_size=n))
+    return dict(
+        probs=weights / weights.sum(),
+        sample_size=sizes,
+        n_generations=n,
+        n_chains=draw(st.integers(1, 5)),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(args=resample_args())
+def test_resample_properties(args):
+    out = resample(**args)
+    n, c, k = args["n_generations"], args["n_chains"], len(args["probs"])
+    assert out.shape == (n + 1, c, k)
+    np.testing.assert_allclose(out[0], np.broadcast_to(args["probs"], (c, k)), rtol=1e-15)
+    assert np.all(out >= 0)
+    np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    sizes = np.broadcast_to(args["sample_size"], (n,))
+    for i in range(1, n + 1):
+        counts = out[i] * sizes[i - 1]
+        np.testing.assert_allclose(counts, np.rint(counts), atol=1e-9)
+    # A category once lost never returns.
+    lost = out == 0
+    assert np.all(lost[:-1] <= lost[1:])
+    np.testing.assert_array_equal(out, resample(**args))
+
+
+def test_resample_seeds():
+    a = resample([0.2, 0.8], 5, 10, n_chains=4, seed=9)
+    b = resample([0.2, 0.8], 5, 10, n_chains=4, seed=np.random.default_rng(9))
+    c = resample([0.2, 0.8], 5, 10, n_chains=4, seed=10)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_resample_accepts_probabilities_within_tolerance():
+    out = resample([0.5, 0.5 + 5e-10], 4, 3, seed=0)
+    assert out[0].sum() == pytest.approx(1.0, abs=1e-15)
+
+
+# ------------------------------------------------------------------------------ error messages
+
+BAD_CALLS = [
+    (lambda: resample([0.5, -0.1, 0.6], 10, 5), r"^probs must be non-negative"),
+    (lambda: resample([0.5, 0.4], 10, 5), r"^probs must sum to 1 within 1e-09"),
+    (lambda: resample([[0.5, 0.5]], 10, 5), r"^probs must be a non-empty 1-D array"),
+    (lambda: resample([], 10, 5), r"^probs must be a non-empty 1-D array"),
+    (lambda: resample([0.5, 0.5], 0, 5), r"^sample_size must be an integer >= 1 \(got 0\)"),
+    (lambda: resample([0.5, 0.5], 2.5, 5), r"^sample_size must be an integer >= 1 \(got 2.5\)"),
+    (lambda: resample([0.5, 0.5], [3, 3], 5), r"^sample_size .*n_generations=5 \(got length 2\)"),
+    (lambda: resample([0.5, 0.5], [3, 0], 2), r"^sample_size must contain integers >= 1"),
+    (lambda: resample([0.5, 0.5], 10, -1), r"^n_generations must be an integer >= 0"),
+    (lambda: resample([0.5, 0.5], 10, 5, n_chains=0), r"^n_chains must be an integer >= 1"),
+    (lambda: transition_matrix(0), r"^sample_size must be an integer >= 1"),
+    (lambda: transition_matrix(True), r"^sample_size must be an integer >= 1"),
+    (lambda: prob_lost_in_one_generation(1.5, 10), r"^q must be a probability in \[0, 1\]"),
+    (lambda: prob_lost_in_one_generation([0.5, -0.1], 10), r"^q must be a probability"),
+    (lambda: prob_lost_in_one_generation(0.5, 0), r"^sample_size must contain|^sample_size must"),
+    (lambda: prob_eventually_lost(-0.2), r"^q must be a probability in \[0, 1\] \(got -0.2\)"),
+    (lambda: expected_absorption_time(11, 10), r"^count must be an integer in 0..10 \(got 11\)"),
+    (lambda: expected_absorption_time([1, -1], 10), r"^count must contain integers in 0..10"),
+    (lambda: expected_absorption_time(1, 0), r"^sample_size must be an integer >= 1"),
+    (lambda: prob_absorbed_by(3, 10, -1), r"^n must be an integer >= 0"),
+    (lambda: prob_lost_by(3.5, 10, 2), r"^count must be an integer in 0..10"),
+    (lambda: prob_lost_by(3, 10, [1, 2.5]), r"^n must contain integers >= 0"),
+]
+
+
+@pytest.mark.parametrize("call, message", BAD_CALLS)
+def test_bad_arguments_raise_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
