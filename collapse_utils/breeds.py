@@ -114,3 +114,18 @@ def summary_chart(summary: pd.DataFrame) -> alt.VConcatChart:
         panel("breeds_left", "breeds left", "#4c78a8"),
         panel("top_share", "share of the commonest", "#54a24b"),
     ))
+
+
+def regimes_survival_chart(summary: pd.DataFrame) -> alt.HConcatChart:
+    """Median breeds left and tail mass per data regime (``collapse_summary`` + a regime column).
+
+    Used in chapter 7, What prevents collapse.
+    """
+    medians = summary.groupby(["regime", "generation"], as_index=False)[
+        ["breeds_left", "tail_mass"]].median()
+    color = alt.Color("regime:N", sort=list(summary.regime.unique()), title="regime")
+    base = alt.Chart(medians).encode(x=alt.X("generation:Q"), color=color)
+    left = base.mark_line().encode(y=alt.Y("breeds_left:Q", title="breeds left (median run)"))
+    tail = base.mark_line().encode(y=alt.Y("tail_mass:Q", title="mass of the 10 rarest"))
+    size = {"width": charts.WIDTH // 2, "height": 220}
+    return charts.style(alt.hconcat(left.properties(**size), tail.properties(**size)))

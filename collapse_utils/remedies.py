@@ -224,3 +224,76 @@ def stationary_moments(sample_size, real_fraction, std=1.0) -> tuple[float, floa
     rhs = np.array([b * var0, k / m**2 * var0])
     var, drift = np.linalg.solve(lhs, rhs)
     return float(var), float(drift)
+
+
+def regime_table(n_generations, sample_size, fractions=(0.1,), *, n_chains=2000, seed=0):
+    """Tidy closed forms and Monte Carlo means for every regime (and every γ of keep_real).
+
+    Columns: regime, gamma_pct (keep_real only, else -1), generation, quantity
+    ("variance", "mean drift", "W2²"), exact (NaN where no closed form), monte_carlo.
+    Used in chapter 7.
+    """
+    rng = as_rng(seed)
+    rows = []
+    for regime in REGIMES:
+        for gamma in fractions if regime == "keep_real" else (0.0,):
+            chains = gaussian_regime(regime, n_generations, sample_size, gamma,
+                                     n_chains=n_chains, seed=rng)
+            mc = {
+                "variance": chains.variances.mean(axis=1),
+                "mean drift": (chains.means**2).mean(axis=1),
+                "W2²": chains.w2_squared_to_start().mean(axis=1),
+            }
+            exact = {"W2²": np.full(n_generations + 1, np.nan)}
+            if regime != "accumulate_subsample":
+                exact["variance"], exact["mean drift"] = expected_moments(
+                    regime, n_generations, sample_size, gamma)
+            else:
+                exact["variance"] = exact["mean drift"] = exact["W2²"]
+            pct = round(100 * gamma) if regime == "keep_real" else -1
+            for quantity, values in mc.items():
+                for g in range(n_generations + 1):
+                    rows.append((regime, pct, g, quantity, exact[quantity][g], values[g]))
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["regime", "gamma_pct", "generation", "quantity",
+                                       "exact", "monte_carlo"])
+
+
+def regimes_chart(table):
+    """Closed forms (lines) and Monte Carlo (points) per regime, with γ and regime controls.
+
+    Used in chapter 7.
+    """
+    import altair as alt
+
+    from . import charts
+
+    pcts = sorted(p for p in table.gamma_pct.unique() if p >= 0)
+    gamma = alt.param(name="gamma_pct", value=10 if 10 in pcts else pcts[0], bind=alt.binding_range(
+        min=pcts[0], max=pcts[-1], step=pcts[1] - pcts[0] if len(pcts) > 1 else 1,
+        name="real data kept, γ (%) "))
+    pick = alt.param(name="regime_pick", value="all", bind=alt.binding_radio(
+        options=["all", *REGIMES], name="regime "))
+    base = (
+        alt.Chart(table.round(5))
+        .add_params(gamma, pick)
+        .transform_filter("datum.gamma_pct < 0 || datum.gamma_pct == gamma_pct")
+        .transform_filter("regime_pick == 'all' || datum.regime == regime_pick")
+    )
+    color = alt.Color("regime:N", scale=alt.Scale(domain=list(REGIMES)), title="regime")
+    x = alt.X("generation:Q")
+
+    def panel(quantity, title, log=False):
+        scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+        part = base.transform_filter(alt.datum.quantity == quantity)
+        lines = part.mark_line().encode(x=x, y=alt.Y("exact:Q", title=title, scale=scale),
+                                        color=color)
+        points = part.mark_point(size=14, filled=True, opacity=0.6).encode(
+            x=x, y="monte_carlo:Q", color=color,
+            tooltip=["regime", "generation", alt.Tooltip("monte_carlo:Q", format=".3f"),
+                     alt.Tooltip("exact:Q", format=".3f")])
+        return (lines + points).properties(width=charts.WIDTH // 2 + 40, height=200)
+
+    top = alt.hconcat(panel("variance", "E σ²_n"), panel("mean drift", "E (μ_n − μ_0)²"))
+    return charts.style(alt.vconcat(top, panel("W2²", "E W₂² to the truth (Monte Carlo)")))

@@ -67,3 +67,11 @@ def test_charts_build():
     assert spec["params"][0]["bind"]["input"] == "range"
     summary = breeds.collapse_summary(runs).assign(M=20)
     assert breeds.summary_chart(summary).to_dict()["vconcat"]
+
+
+def test_regimes_survival_chart_builds():
+    from collapse_utils import remedies
+
+    runs = remedies.categorical_regime(breeds.breed_distribution(), "accumulate", 5, 30, seed=0)
+    summary = breeds.collapse_summary(runs).assign(regime="accumulate")
+    assert breeds.regimes_survival_chart(summary).to_dict()["hconcat"]

@@ -93,3 +93,14 @@ def test_real_data_brings_categories_back():
     replace = remedies.categorical_regime(p, "replace", 400, 20, n_chains=20, seed=0)
     assert (replace[-1] > 0).sum(axis=-1).max() == 1  # fixed to one category
     assert (keep[-1] > 0).sum(axis=-1).min() >= 5
+
+
+def test_regime_table_and_chart():
+    table = remedies.regime_table(5, 10, fractions=(0.1, 0.2), n_chains=50, seed=0)
+    assert set(table.regime) == set(remedies.REGIMES)
+    assert sorted(table[table.regime == "keep_real"].gamma_pct.unique()) == [10, 20]
+    exact = table.query("regime == 'accumulate' and quantity == 'variance'").exact.to_numpy()
+    assert np.allclose(exact, remedies.expected_moments("accumulate", 5, 10)[0])
+    assert table.query("regime == 'accumulate_subsample'").exact.isna().all()
+    spec = remedies.regimes_chart(table).to_dict()
+    assert {p["name"] for p in spec["params"]} >= {"gamma_pct", "regime_pick"}
