@@ -1,0 +1,82 @@
+"""Atomic writes: every file a run keeps is written to a temporary name, then ``os.replace``d.
+
+A run killed at any moment leaves each file either complete or absent (at worst a stray
+``*.tmp*`` that the next write replaces), never half written; this is what makes resuming safe,
+also on Google Drive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+
+import torch
+
+
+def _tmp(path: str) -> str:
+    return f"{path}.tmp{uuid.uuid4().hex[:8]}"
+
+
+def write_text(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _tmp(path)
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: str, obj) -> None:
+    write_text(path, json.dumps(obj, indent=1, sort_keys=True, default=_default) + "\n")
+
+
+def _default(obj):
+    if hasattr(obj, "item"):
+        return obj.item()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return sorted(obj) if isinstance(obj, (set, frozenset)) else list(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+
+
+def read_json(path: str, default=None):
+    if not os.path.exists(path):
+        return default
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_csv(path: str, frame) -> None:
+    write_text(path, frame.to_csv(index=False))
+
+
+def torch_save(obj, path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _tmp(path)
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def torch_load(path: str):
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def save_dir(path: str, write) -> None:
+    """Fill a fresh folder with ``write(tmp_folder)``, then move it to ``path`` in one rename."""
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = _tmp(path)
+    write(tmp)
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def remove(path: str) -> None:
+    """Delete a file or folder if it exists."""
+    if os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.exists(path):
+        os.remove(path)

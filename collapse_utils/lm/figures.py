@@ -1,0 +1,79 @@
+"""Figures and tables of chapters 6 and 7 from a run's results (see :func:`.load_results`)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .. import charts
+from .metrics import histogram, summarize
+
+REGIME_COLORS = alt.Scale(domain=["replace", "keep_real", "accumulate"],
+                          range=["#e45756", "#4c78a8", "#54a24b"])
+
+
+def _band(summary: pd.DataFrame, measure: str, title: str) -> alt.LayerChart:
+    data = summary[summary.measure == measure].assign(
+        low=lambda d: d["mean"] - d.sd.fillna(0), high=lambda d: d["mean"] + d.sd.fillna(0))
+    base = alt.Chart(data).encode(
+        x=alt.X("generation:O", title="generation", axis=alt.Axis(labelAngle=0)),
+        color=alt.Color("regime:N", scale=REGIME_COLORS, title="regime"))
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title,
+                                                      scale=alt.Scale(zero=False)), y2="high:Q")
+    line = base.mark_line(point=True).encode(
+        y="mean:Q", tooltip=["regime", "generation", alt.Tooltip("mean:Q", format=".3f"),
+                             alt.Tooltip("sd:Q", format=".3f"), "n_seeds"])
+    return band + line
+
+
+def perplexity_chart(results: pd.DataFrame, zero_shot: float | None = None) -> alt.LayerChart:
+    """Test perplexity on the real test set per generation: mean ± sd over seeds, per regime."""
+    chart = _band(summarize(results, ["test_ppl"]), "test_ppl", "test perplexity (real data)")
+    if zero_shot is not None:
+        rule = alt.Chart(pd.DataFrame({"y": [zero_shot], "label": ["pretrained, zero-shot"]}))
+        chart += rule.mark_rule(strokeDash=[4, 4], color="gray").encode(y="y:Q")
+    return charts.style(chart.properties(width=charts.WIDTH, height=charts.HEIGHT))
+
+
+def histogram_chart(sequences: pd.DataFrame, regime: str = "replace",
+                    generations=None, bins: int = 40) -> alt.Chart:
+    """Figure 1 of the paper: perplexity of each generated sequence under the generation-0 model.
+
+    One line per generation (log-spaced bins, all seeds pooled); x on a log scale.
+    """
+    hist = histogram(sequences[sequences.regime == regime], generations=generations, bins=bins)
+    chart = alt.Chart(hist).mark_line(interpolate="step-after").encode(
+        x=alt.X("bin_mid:Q", scale=alt.Scale(type="log"),
+                title="perplexity of a generated sequence under the generation-0 model"),
+        y=alt.Y("density:Q", title="share of sequences"),
+        color=alt.Color("generation:O", scale=alt.Scale(scheme="viridis"), title="generation"),
+        tooltip=["generation", alt.Tooltip("bin_mid:Q", format=".2f"), "count"],
+    )
+    return charts.style(chart.properties(width=charts.WIDTH, height=charts.HEIGHT,
+                                         title=f"Data generated in the {regime} regime"))
+
+
+def language_chart(results: pd.DataFrame, reference: dict) -> alt.HConcatChart:
+    """True log-likelihood and rare-word share of each generation's text, per regime.
+
+    Only for the synthetic language, whose true probabilities are known. Dashed lines: the
+    real training text.
+    """
+    summary = summarize(results, ["true_nll_per_word", "rare_word_share"])
+    real = reference.get("real_train_text", {})
+    panels = []
+    for measure, title in [("true_nll_per_word", "true NLL per word (nats)"),
+                           ("rare_word_share", "share of rare words")]:
+        chart = _band(summary, measure, title)
+        if measure in real:
+            rule = alt.Chart(pd.DataFrame({"y": [real[measure]]}))
+            chart += rule.mark_rule(strokeDash=[4, 4], color="gray").encode(y="y:Q")
+        panels.append(chart.properties(width=charts.WIDTH // 2, height=220))
+    return charts.style(alt.hconcat(*panels))
+
+
+def example_texts(samples: pd.DataFrame, regime: str = "replace", seed: int = 0) -> pd.DataFrame:
+    """The Example-1 prompt's continuation by each generation's model."""
+    rows = samples[(samples.kind == "prompt") & (samples.regime == regime) & (samples.seed == seed)]
+    return (rows.sort_values("generation").set_index("generation")[["continuation"]]
+            .rename(columns={"continuation": f"continuation ({regime}, seed {seed})"}))

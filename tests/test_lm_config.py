@@ -1,0 +1,158 @@
+"""Settings, presets and the command line of collapse_utils.lm (chapter 6): no model runs here."""
+
+import json
+
+import pytest
+
+from collapse_utils.lm import PRESETS, RunConfig, preset
+from collapse_utils.lm.__main__ import main
+
+
+def test_paper_preset_has_the_papers_settings():
+    c = preset("paper")
+    assert (c.model, c.data) == ("facebook/opt-125m", "wikitext")
+    assert (c.block_size, c.new_tokens, c.num_beams, c.repetition_penalty) == (64, 64, 5, 3.0)
+    assert (c.lr, c.lr_min, c.batch_size) == (2e-5, 1e-6, 128)
+    assert (c.epochs_for("replace"), c.epochs_for("keep_real")) == (5, 10)
+    assert c.real_fraction == 0.1
+    assert c.regimes == ("replace", "keep_real")
+    assert c.generations == 10 and len(c.seeds) == 5
+    assert c.prompt_source == "real"
+
+
+def test_colab_and_cpu_small_presets():
+    colab = preset("colab")
+    assert colab.precision == "fp16" and len(colab.seeds) < len(preset("paper").seeds)
+    diff = {k for k, v in colab.identity().items() if v != preset("paper").identity()[k]}
+    assert diff == set()  # colab changes only execution settings and the number of seeds
+    small = preset("cpu-small")
+    assert set(small.regimes) == {"replace", "keep_real"}
+    assert small.generations >= 5 and len(small.seeds) >= 2
+    assert (small.data, small.model, small.device) == ("synthetic", "tiny", "cpu")
+
+
+def test_every_preset_is_described_and_valid():
+    for name, (text, _) in PRESETS.items():
+        assert text
+        preset(name).validate()
+
+
+def test_overrides_parse_text_like_the_command_line():
+    c = preset(
+        "cpu-small",
+        epochs="3",
+        seeds="0,1,2",
+        regimes="replace",
+        lr="1e-4",
+        max_train_blocks="none",
+        progress="false",
+    )
+    assert c.epochs == 3 and all(c.epochs_for(r) == 3 for r in ("replace", "keep_real"))
+    assert c.seeds == (0, 1, 2) and c.regimes == ("replace",) and c.lr == 1e-4
+    assert c.max_train_blocks is None and c.progress is False
+    assert RunConfig.from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize(
+    "changes, name",
+    [
+        (dict(block_size=100), "block_size"),  # 100 + 64 > tiny context 128
+        (dict(new_tokens=100), "block_size + new_tokens"),
+        (dict(real_fraction=1.5), "real_fraction"),
+        (dict(real_fraction=-0.1), "real_fraction"),
+        (dict(regimes=("replace", "forget")), "regimes"),
+        (dict(regimes=()), "regimes"),
+        (dict(seeds=(0, 0)), "seeds"),
+        (dict(lr=0), "lr"),
+        (dict(lr_min=1.0), "lr_min"),
+        (dict(num_beams=0), "num_beams"),
+        (dict(precision="fp8"), "precision"),
+        (dict(data="web"), "data"),
+        (
+            dict(
+                data="files",
+                train_file="/nonexistent/train.txt",
+                validation_file="/nonexistent/v.txt",
+                test_file="/nonexistent/t.txt",
+            ),
+            "train_file",
+        ),
+        (dict(data="files"), "train_file"),
+        (dict(tiny_hidden=30, tiny_heads=4), "tiny_hidden"),
+    ],
+)
+def test_bad_settings_raise_naming_the_setting(changes, name):
+    with pytest.raises(ValueError, match=name.replace("+", r"\+")):
+        preset("cpu-small", **changes)
+
+
+def test_paper_block_size_checked_against_opt_context():
+    with pytest.raises(ValueError, match="context of 2048"):
+        preset("paper", block_size=2000)
+
+
+def test_unknown_preset_and_setting():
+    with pytest.raises(ValueError, match="preset"):
+        preset("gpu-huge")
+    with pytest.raises(ValueError, match="unknown setting 'epoch'"):
+        preset("cpu-small", epoch=3)
+    with pytest.raises(ValueError, match="generations cannot be read"):
+        preset("cpu-small", generations="many")
+
+
+def test_fp16_on_cpu_is_refused_before_work():
+    c = preset("colab", device="cpu")  # building it is fine (dry runs, docs)
+    with pytest.raises(ValueError, match="precision='fp16' needs a CUDA device"):
+        c.check_environment()
+
+
+def run_cli(capsys, *argv):
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    return exc.value.code, capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "argv, text",
+    [
+        (["--preset", "nope", "--out", "x"], "--preset"),
+        (["--set", "real_fraction=2", "--out", "x"], "real_fraction"),
+        (["--set", "block_size=200", "--out", "x"], "block_size"),
+        (["--regimes", "replace,forget", "--out", "x"], "regimes"),
+        (
+            [
+                "--data",
+                "files",
+                "--train-file",
+                "/no/such.txt",
+                "--validation-file",
+                "/no/v.txt",
+                "--test-file",
+                "/no/t.txt",
+                "--out",
+                "x",
+            ],
+            "train_file",
+        ),
+        (["--set", "nonsense", "--out", "x"], "NAME=VALUE"),
+        (["--set", "nosuch=1", "--out", "x"], "unknown setting"),
+        ([], "--out is required"),
+        (["--preset", "colab", "--device", "cpu", "--out", "x"], "needs a CUDA device"),
+    ],
+)
+def test_cli_bad_settings_give_a_clean_usage_error(capsys, argv, text, tmp_path):
+    code, out = run_cli(capsys, *argv)
+    assert code == 2
+    assert text in out.err and "Traceback" not in out.err
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_list_presets_and_dry_run(capsys):
+    assert main(["--list-presets"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in PRESETS)
+    assert main(["--preset", "paper", "--dry-run", "--set", "epochs=3", "--seeds", "0,1"]) == 0
+    out = capsys.readouterr().out
+    settings = json.loads(out[: out.index("\n# resolved")])
+    assert settings["epochs"] == 3 and settings["seeds"] == [0, 1]
+    assert settings["model"] == "facebook/opt-125m"
