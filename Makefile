@@ -52,6 +52,7 @@ grade: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gaussian.py
+	$(BIN)/python benchmarks/bench_lm.py
 
 clean:
 	rm -rf _build

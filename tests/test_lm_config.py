@@ -156,3 +156,12 @@ def test_cli_list_presets_and_dry_run(capsys):
     settings = json.loads(out[: out.index("\n# resolved")])
     assert settings["epochs"] == 3 and settings["seeds"] == [0, 1]
     assert settings["model"] == "facebook/opt-125m"
+
+
+def test_run_dir_follows_the_environment(monkeypatch):
+    from collapse_utils import lm
+
+    monkeypatch.setenv("COLLAPSE_UTILS_RUNS", "/data/runs")
+    assert lm.run_dir("cpu-small") == "/data/runs/cpu-small"
+    monkeypatch.delenv("COLLAPSE_UTILS_RUNS")
+    assert lm.run_dir("cpu-small") == "runs/cpu-small"

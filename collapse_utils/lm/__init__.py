@@ -23,7 +23,7 @@ from .config import PRESETS, RunConfig, preset
 from .data import write_synthetic_files
 from .language import Language
 from .metrics import histogram, summarize
-from .runner import Results, load_results, run
+from .runner import Results, load_results, run, run_dir
 
 __all__ = [
     "PRESETS",
@@ -35,6 +35,7 @@ __all__ = [
     "load_results",
     "preset",
     "run",
+    "run_dir",
     "summarize",
     "write_synthetic_files",
 ]

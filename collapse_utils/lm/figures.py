@@ -54,16 +54,16 @@ def histogram_chart(sequences: pd.DataFrame, regime: str = "replace",
 
 
 def language_chart(results: pd.DataFrame, reference: dict) -> alt.HConcatChart:
-    """True log-likelihood and rare-word share of each generation's text, per regime.
+    """True log-likelihood of each generation's text, and the rare words' mass it still uses.
 
     Only for the synthetic language, whose true probabilities are known. Dashed lines: the
     real training text.
     """
-    summary = summarize(results, ["true_nll_per_word", "rare_word_share"])
+    summary = summarize(results, ["true_nll_per_word", "rare_mass_kept"])
     real = reference.get("real_train_text", {})
     panels = []
     for measure, title in [("true_nll_per_word", "true NLL per word (nats)"),
-                           ("rare_word_share", "share of rare words")]:
+                           ("rare_mass_kept", "rare words' true mass still used")]:
         chart = _band(summary, measure, title)
         if measure in real:
             rule = alt.Chart(pd.DataFrame({"y": [real[measure]]}))
@@ -77,3 +77,29 @@ def example_texts(samples: pd.DataFrame, regime: str = "replace", seed: int = 0)
     rows = samples[(samples.kind == "prompt") & (samples.regime == regime) & (samples.seed == seed)]
     return (rows.sort_values("generation").set_index("generation")[["continuation"]]
             .rename(columns={"continuation": f"continuation ({regime}, seed {seed})"}))
+
+
+def filter_by_gen0(sequences: pd.DataFrame, quantile: float = 0.9) -> pd.DataFrame:
+    """Keep generated sequences the generation-0 model finds plausible; describe kept vs removed.
+
+    The threshold is the ``quantile`` of the perplexities of generation 0's own output (per
+    regime). Returns, per regime and generation, the share kept and the mean of each measure
+    over kept and removed sequences. Used in chapter 7.
+    """
+    if not 0 < quantile <= 1:
+        raise ValueError(f"quantile must be in (0, 1] (got {quantile!r})")
+    rows = []
+    for regime, group in sequences.groupby("regime"):
+        threshold = group[group.generation == 0].gen0_ppl.quantile(quantile)
+        kept = group.gen0_ppl <= threshold
+        measures = [c for c in ("gen0_ppl", "true_nll_per_word", "invalid_words", "rare_words")
+                    if c in group]
+        for g, part in group.groupby("generation"):
+            keep = kept.loc[part.index]
+            row = {"regime": regime, "generation": g, "threshold": threshold,
+                   "kept_share": keep.mean()}
+            for c in measures:
+                row[f"{c} kept"] = part.loc[keep, c].mean()
+                row[f"{c} removed"] = part.loc[~keep, c].mean()
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -17,6 +17,7 @@ import os
 
 import torch
 
+from .._progress import progress_bar
 from . import _io
 
 
@@ -84,7 +85,6 @@ def continue_blocks(
     already there are not generated again (resume after a kill). ``on_event("gen_batch", info)``
     is called after each batch.
     """
-    from tqdm.auto import tqdm
 
     gen_model = generation_model(model, device, precision)
     cfg = generation_config(
@@ -96,7 +96,7 @@ def continue_blocks(
     )
     n = len(prompts)
     outputs = []
-    for start in tqdm(range(0, n, batch_size), desc=desc, disable=not progress, leave=False):
+    for start in progress_bar(range(0, n, batch_size), desc=desc, enabled=progress, leave=False):
         batch = prompts[start : start + batch_size]
         path = os.path.join(chunk_dir, f"{start:09d}.pt") if chunk_dir else None
         if path and os.path.exists(path):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .._progress import progress_bar
 from . import _io
 from ._hub import HubUnavailableError, hub_call
 from .config import TINY, RunConfig
@@ -275,7 +276,6 @@ def tiny_pretrained(config: RunConfig, progress: bool = True) -> str:
 
 def pretrain(model, blocks: torch.Tensor, config: RunConfig, progress: bool = True) -> list[float]:
     """Train ``model`` on random batches of ``blocks`` (AdamW, 5% warmup, cosine to 10%)."""
-    from tqdm.auto import tqdm
 
     steps = config.pretrain_steps
     opt = torch.optim.AdamW(model.parameters(), lr=config.pretrain_lr, weight_decay=0.01)
@@ -291,7 +291,7 @@ def pretrain(model, blocks: torch.Tensor, config: RunConfig, progress: bool = Tr
     gen = torch.Generator().manual_seed(config.pretrain_seed)
     model.train()
     losses = []
-    bar = tqdm(range(steps), desc="pretraining tiny OPT", disable=not progress, leave=False)
+    bar = progress_bar(range(steps), desc="pretraining tiny OPT", enabled=progress, leave=False)
     for _ in bar:
         idx = torch.randint(0, len(blocks), (config.pretrain_batch_size,), generator=gen)
         batch = blocks[idx]

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._progress import progress_bar
 from . import _io
 from .config import RunConfig, preset
 from .data import Splits, language, load_splits
@@ -491,6 +492,16 @@ def real_subset(n: int, fraction: float, seed: int) -> torch.Tensor:
     return torch.from_numpy(np.sort(idx))
 
 
+def run_dir(name: str) -> str:
+    """Where a chapter keeps run ``name``: ``$COLLAPSE_UTILS_RUNS/name``, else ``runs/name``.
+
+    The book build points ``COLLAPSE_UTILS_RUNS`` at ``_build/runs``, so a chapter executed again
+    (a rebuild, autograding) resumes the finished run instead of repeating it. Used in chapters
+    6 and 7.
+    """
+    return os.path.join(os.environ.get("COLLAPSE_UTILS_RUNS", "runs"), name)
+
+
 def run(
     config: RunConfig | str = "cpu-small",
     out_dir: str = "runs/lm",
@@ -553,10 +564,9 @@ def _run_units(config: RunConfig, out_dir: str, on_event) -> None:
         for regime in config.regimes
         for g in range(config.generations)
     ]
-    from tqdm.auto import tqdm
 
     done = set(state["done"])
-    bar = tqdm(total=len(units), desc="generations", disable=not config.progress)
+    bar = progress_bar(total=len(units), desc="generations", enabled=config.progress)
     for seed, regime, g in units:
         if unit_key(seed, regime, g) not in done:
             bar.set_postfix_str(unit_key(seed, regime, g))

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._progress import progress_bar
 from . import _io
 
 
@@ -81,7 +82,6 @@ def sequence_nll(
     so a block of length L counts L - 1 tokens. ``blocks`` is a LongTensor (n, L) or
     :class:`Blocks`.
     """
-    from tqdm.auto import tqdm
 
     if not isinstance(blocks, Blocks):
         blocks = Blocks(blocks, torch.full((len(blocks),), blocks.shape[1], dtype=torch.long))
@@ -90,7 +90,7 @@ def sequence_nll(
     sums = np.zeros(len(blocks))
     counts = np.zeros(len(blocks), dtype=np.int64)
     starts = range(0, len(blocks), batch_size)
-    for start in tqdm(starts, desc=desc, disable=not progress, leave=False):
+    for start in progress_bar(starts, desc=desc, enabled=progress, leave=False):
         index = torch.arange(start, min(start + batch_size, len(blocks)))
         ids, mask, labels = blocks.batch(index)
         ids, labels = ids.to(device), labels.to(device)
@@ -163,7 +163,6 @@ def finetune(
     if present (resume after a kill). ``on_event(name, info)`` is called after each epoch with
     ``name="epoch_end"``.
     """
-    from tqdm.auto import tqdm
 
     model.to(device)
     n = len(train)
@@ -189,11 +188,11 @@ def finetune(
         history, seconds = state["history"], state["seconds"]
         best_path = os.path.join(state_dir, "best.pt")
         best_state = _io.torch_load(best_path) if os.path.exists(best_path) else None
-    bar = tqdm(
+    bar = progress_bar(
         total=total,
         initial=start_epoch * steps_per_epoch,
         desc=desc,
-        disable=not progress,
+        enabled=progress,
         leave=False,
     )
     for epoch in range(start_epoch, epochs):
