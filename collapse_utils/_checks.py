@@ -167,16 +167,13 @@ def check_real(name: str, value) -> float:
 
 def check_nonnegative(name: str, value) -> float:
     """Check that ``value`` is a finite real scalar >= 0 and return it as ``float``."""
-    value = _unwrap(value)
-    if (
-        np.ndim(value) != 0
-        or isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (numbers.Real, np.number))
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a finite number >= 0 (got {show(value)})")
-    return float(value)
+    try:
+        number = check_real(name, value)
+    except ValueError:
+        number = -1.0
+    if number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0 (got {show(_unwrap(value))})")
+    return number
 
 
 def check_finite_array(name: str, value) -> np.ndarray:
