@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline-gen-batch", dest="base_batch", type=int)
     parser.add_argument("--baseline-gen-blocks", dest="base_blocks", type=int)
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument(
+        "--csv", help="also write the table to a CSV (chapter 6: collapse_utils/lm/bench_cpu.csv)"
+    )
     args = parser.parse_args(argv)
     device = args.device
     if device == "auto":
@@ -250,6 +253,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     for shape, what, work, base, course in rows:
         print(f"{shape:10} {what:9} {work:38} {base:>15.0f} {course:>13.0f} {course / base:>6.2f}")
+    if args.csv:
+        import csv
+        import datetime
+
+        with open(args.csv, "w", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(["shape", "what", "work", "baseline_tok_s", "course_tok_s", "ratio",
+                          "device", "threads", "cpus", "torch", "date"])
+            today = datetime.date.today().isoformat()
+            for shape, what, work, base, course in rows:
+                out.writerow([shape, what, work, round(base, 1), round(course, 1),
+                              round(course / base, 2), f"{device} ({name})",
+                              torch.get_num_threads(), os.cpu_count(), torch.__version__, today])
 
 
 if __name__ == "__main__":

@@ -54,3 +54,10 @@ def test_example_texts_orders_generations():
                                 continuation=["c", "a", "b"]))
     table = figures.example_texts(samples)
     assert table.index.tolist() == [0, 1, 2] and table.iloc[:, 0].tolist() == ["a", "b", "c"]
+
+
+def test_benchmark_table_is_shipped_and_complete():
+    table = figures.benchmark_table()
+    assert set(table["shape"]) == {"opt-125m", "cpu-small"}
+    assert set(table["what"]) == {"train", "generate"}
+    assert np.allclose(table.ratio, table.course_tok_s / table.baseline_tok_s, atol=0.01)

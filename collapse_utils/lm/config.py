@@ -245,6 +245,13 @@ class RunConfig:
             "tiny_max_positions",
             "pretrain_batch_size",
             "generations",
+            "epochs_replace",
+            "epochs_keep_real",
+            "epochs_accumulate",
+            "train_sentences",
+            "validation_sentences",
+            "test_sentences",
+            "pretrain_sentences",
         ):
             check_int(name, getattr(self, name), minimum=1)
         for name in (
@@ -255,15 +262,6 @@ class RunConfig:
             "pretrain_seed",
         ):
             check_int(name, getattr(self, name), minimum=0)
-        for name in ("epochs_replace", "epochs_keep_real", "epochs_accumulate"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in (
-            "train_sentences",
-            "validation_sentences",
-            "test_sentences",
-            "pretrain_sentences",
-        ):
-            check_int(name, getattr(self, name), minimum=1)
         check_int("tokenizer_vocab_size", self.tokenizer_vocab_size, minimum=260)
         for name in ("max_train_blocks", "max_eval_blocks", "epochs", "num_threads"):
             if getattr(self, name) is not None:

@@ -103,3 +103,13 @@ def filter_by_gen0(sequences: pd.DataFrame, quantile: float = 0.9) -> pd.DataFra
                 row[f"{c} removed"] = part.loc[~keep, c].mean()
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def benchmark_table() -> pd.DataFrame:
+    """The last CPU measurement of ``benchmarks/bench_lm.py --csv``, shipped with the package."""
+    from importlib.resources import files
+
+    with (files(__package__) / "bench_cpu.csv").open() as f:
+        table = pd.read_csv(f)
+    return table[["shape", "what", "baseline_tok_s", "course_tok_s", "ratio", "device",
+                  "threads", "cpus", "date"]]
