@@ -13,13 +13,15 @@ it measures, in one run:
 - generation tokens/s (new tokens; 5-way beam search, exactly 64 new tokens per 64-token block,
   repetition penalty 3.0): the baseline calls plain ``generate`` in fp32 on small batches of
   blocks; the course's path is :func:`collapse_utils.lm.generate.continue_blocks` (SDPA; large
-  batches of blocks; on a GPU a half-precision copy of the model).
+  batches of blocks; on a GPU a half-precision copy of the model; the course's beam search,
+  :mod:`collapse_utils.lm.beam`). The row ``gen (hf)`` is the course's path with ``generate``'s
+  own beam search instead, to show what each change buys.
 
 Defaults depend on the device: small on the CPU (a quick check that runs in a few minutes),
 realistic on a GPU. Every default can be overridden.
 
 Usage: python benchmarks/bench_lm.py [--device auto|cpu|cuda] [--shapes opt-125m,cpu-small]
-       [--steps N] [--batch-size N] [--gen-blocks N] [--gen-batch N] [--baseline-gen-batch N]
+       [--steps N] [--batch-size N] [--gen-blocks N] [--gen-batch N[,N...]] [--baseline-gen-batch N]
        [--precision auto|fp32|fp16|bf16] [--threads N]
 """
 
@@ -47,10 +49,12 @@ DEFAULTS = {
         steps=20, batch_size=16, gen_blocks=64, gen_batch=32, base_batch=4, base_blocks=16
     ),
     ("cuda", "opt-125m"): dict(
-        steps=20, batch_size=128, gen_blocks=512, gen_batch=128, base_batch=8, base_blocks=64
+        steps=30, batch_size=128, gen_blocks=1024, gen_batch=[128, 512, 1024], base_batch=8,
+        base_blocks=64,
     ),
     ("cuda", "cpu-small"): dict(
-        steps=50, batch_size=128, gen_blocks=2048, gen_batch=512, base_batch=8, base_blocks=128
+        steps=50, batch_size=128, gen_blocks=2048, gen_batch=[512, 2048], base_batch=8,
+        base_blocks=128,
     ),
 }
 BLOCK, NEW = 64, 64
@@ -127,9 +131,10 @@ def bench_shape(shape: str, args, device: str, precision: str) -> list[tuple]:
     gen = torch.Generator().manual_seed(1)
     n_train = d["steps"] * d["batch_size"]
     train_blocks = torch.randint(3, vocab, (n_train, BLOCK), generator=gen)
-    prompts = torch.randint(
-        3, vocab, (max(d["gen_blocks"], d["base_blocks"]), BLOCK), generator=gen
-    )
+    if isinstance(d["gen_batch"], int):
+        d["gen_batch"] = [d["gen_batch"]]
+    n_prompts = max(d["gen_blocks"], d["base_blocks"], *d["gen_batch"])
+    prompts = torch.randint(3, vocab, (n_prompts, BLOCK), generator=gen)
     rows = []
 
     # training: one warm-up step each, then the timed steps
@@ -160,34 +165,42 @@ def bench_shape(shape: str, args, device: str, precision: str) -> list[tuple]:
     t_base = timed(lambda: baseline_generate(base, base_prompts, d["base_batch"], device), device)
     base = None
     course.eval()
-    gen_prompts = prompts[: d["gen_blocks"]]
 
-    def course_generate(p):
+    def course_generate(p, batch, decoder="auto"):
         continue_blocks(
             course,
             p,
             new_tokens=NEW,
             num_beams=5,
             repetition_penalty=3.0,
-            batch_size=d["gen_batch"],
+            batch_size=batch,
             pad_id=1,
             eos_id=2,
             device=device,
             precision=precision,
+            decoder=decoder,
         )
 
-    course_generate(prompts[:1])  # warm-up
-    t_course = timed(lambda: course_generate(gen_prompts), device)
-    rows.append(
-        (
-            shape,
-            "generate",
-            f"{d['gen_blocks']} blocks / {d['gen_batch']} (base {d['base_blocks']} / "
-            f"{d['base_batch']})",
-            len(base_prompts) * NEW / t_base,
-            len(gen_prompts) * NEW / t_course,
+    course_generate(prompts[:1], 1)  # warm-up
+    course_generate(prompts[:1], 1, "transformers")
+    base_rate = len(base_prompts) * NEW / t_base
+    # the course's settings with transformers' generate, then with the course's beam search
+    runs = [("transformers", max(d["gen_batch"]))] + [("auto", b) for b in d["gen_batch"]]
+    for decoder, batch in runs:
+        gen_prompts = prompts[: max(d["gen_blocks"], batch)]
+        t_course = timed(
+            lambda p=gen_prompts, b=batch, dec=decoder: course_generate(p, b, dec), device
         )
-    )
+        rows.append(
+            (
+                shape,
+                "generate" if decoder == "auto" else "gen (hf)",
+                f"{len(gen_prompts)} blocks / {batch} (base {d['base_blocks']} / "
+                f"{d['base_batch']})",
+                base_rate,
+                len(gen_prompts) * NEW / t_course,
+            )
+        )
     course = None
     if device == "cuda":
         torch.cuda.empty_cache()
@@ -202,7 +215,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, help="training steps (default: by device)")
     parser.add_argument("--batch-size", dest="batch_size", type=int, help="training batch")
     parser.add_argument("--gen-blocks", dest="gen_blocks", type=int, help="blocks generated")
-    parser.add_argument("--gen-batch", dest="gen_batch", type=int, help="blocks per generate call")
+    parser.add_argument(
+        "--gen-batch",
+        dest="gen_batch",
+        type=lambda text: [int(x) for x in text.split(",")],
+        help="blocks per generate call; a comma-separated list times each",
+    )
     parser.add_argument("--baseline-gen-batch", dest="base_batch", type=int)
     parser.add_argument("--baseline-gen-blocks", dest="base_blocks", type=int)
     parser.add_argument("--threads", type=int, help="torch CPU threads")

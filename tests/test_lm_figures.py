@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collapse_utils.lm import figures
+from collapse_utils.lm import figures, preset
 
 
 @pytest.fixture
@@ -56,8 +56,27 @@ def test_example_texts_orders_generations():
     assert table.index.tolist() == [0, 1, 2] and table.iloc[:, 0].tolist() == ["a", "b", "c"]
 
 
-def test_benchmark_table_is_shipped_and_complete():
-    table = figures.benchmark_table()
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_benchmark_tables_are_shipped_and_complete(device):
+    table = figures.benchmark_table(device)
     assert set(table["shape"]) == {"opt-125m", "cpu-small"}
-    assert set(table["what"]) == {"train", "generate"}
+    assert set(table["what"]) == {"train", "gen (hf)", "generate"}
     assert np.allclose(table.ratio, table.course_tok_s / table.baseline_tok_s, atol=0.01)
+    assert table.device.str.startswith(device).all()
+
+
+def test_paper_generation_times_add_up():
+    times = figures.paper_generation_times().set_index("step")
+    cols = ["transformers_generate_s", "course_beam_search_s"]
+    assert np.allclose(times[cols].iloc[:3].sum(), times[cols].iloc[3], atol=0.05)
+
+
+def test_colab_estimate_scales_with_the_data_and_fits_the_session():
+    full, fifth = figures.colab_estimate(1.0), figures.colab_estimate(0.2)
+    assert np.allclose(fifth["per generation"], 0.2 * full["per generation"], atol=0.1)
+    # the keep_real regime trains 10 epochs on 1.1x the blocks instead of 5
+    ratio = full.loc["keep_real", "fine-tuning"] / full.loc["replace", "fine-tuning"]
+    assert ratio == pytest.approx(2.2, abs=0.02)
+    # the colab preset's share: 10 generations of both regimes in under 3 hours
+    share = preset("colab").max_train_blocks / 37_700
+    assert 10 * figures.colab_estimate(share)["per generation"].sum() / 60 < 3

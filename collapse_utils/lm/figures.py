@@ -105,11 +105,49 @@ def filter_by_gen0(sequences: pd.DataFrame, quantile: float = 0.9) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def benchmark_table() -> pd.DataFrame:
-    """The last CPU measurement of ``benchmarks/bench_lm.py --csv``, shipped with the package."""
+def _shipped(name: str) -> pd.DataFrame:
     from importlib.resources import files
 
-    with (files(__package__) / "bench_cpu.csv").open() as f:
-        table = pd.read_csv(f)
-    return table[["shape", "what", "baseline_tok_s", "course_tok_s", "ratio", "device",
-                  "threads", "cpus", "date"]]
+    with (files(__package__) / name).open() as f:
+        return pd.read_csv(f)
+
+
+def benchmark_table(device: str = "cpu") -> pd.DataFrame:
+    """The last measurement of ``benchmarks/bench_lm.py --csv`` on ``device`` ("cpu": one thread
+    of this course's build machine; "cuda": an H100), shipped with the package."""
+    table = _shipped({"cpu": "bench_cpu.csv", "cuda": "bench_cuda.csv"}[device])
+    return table[["shape", "what", "work", "baseline_tok_s", "course_tok_s", "ratio", "device",
+                  "date"]]
+
+
+#: Datasheet figures behind the T4 estimate: fp16 tensor-core peak (TFLOP/s) and memory bandwidth
+#: (GB/s) of a T4 and an H100 SXM 80GB; and the share of the T4's peak that fine-tuning is assumed
+#: to reach (an assumption, not a measurement).
+T4 = {"tflops": 65.0, "bandwidth": 320.0, "achieved": 0.4}
+H100 = {"bandwidth": 3350.0}
+#: Fine-tuning work of one ``paper`` generation (replace, 5 epochs): 6 x 125M x 12.1M tokens.
+PAPER_FINETUNE_FLOP = 9.0e15
+
+
+def paper_generation_times() -> pd.DataFrame:
+    """One generation of the ``paper`` preset on an H100, step by step (seconds): with
+    ``generate``'s beam search and with the course's (``benchmarks/paper_generation.py``)."""
+    return _shipped("paper_generation_h100.csv")
+
+
+def colab_estimate(train_share: float) -> pd.DataFrame:
+    """Estimated minutes per generation on a T4 for each regime, training on ``train_share`` of
+    wikitext-2's blocks: fine-tuning from its FLOPs at ``T4["achieved"]`` of the T4's peak,
+    decoding and scoring from the H100 times scaled by the ratio of memory bandwidths."""
+    h100 = paper_generation_times().set_index("step").course_beam_search_s
+    decode_s, score_s = h100.iloc[1], h100.iloc[2]
+    memory = H100["bandwidth"] / T4["bandwidth"]
+    train_5_epochs = PAPER_FINETUNE_FLOP / (T4["tflops"] * T4["achieved"] * 1e12)
+    rows = []
+    for regime, train_factor in (("replace", 1.0), ("keep_real", 2 * 1.1)):  # 10 epochs, +10%
+        train = train_5_epochs * train_factor * train_share
+        decode = decode_s * memory * train_share
+        score = score_s * memory * train_share
+        rows.append({"regime": regime, "fine-tuning": train / 60, "decoding": decode / 60,
+                     "scoring": score / 60, "per generation": (train + decode + score) / 60})
+    return pd.DataFrame(rows).set_index("regime").round(1)

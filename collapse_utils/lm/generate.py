@@ -7,7 +7,9 @@ continuation has exactly ``new_tokens`` tokens, none of them end-of-sequence or 
 checked). All prompts are blocks of the same length, so batches need no padding.
 
 On CUDA with fp16/bf16 the model generates from a half-precision copy (decoding is
-memory-bound), in large batches of prompts.
+memory-bound), in large batches of prompts. For OPT models the search runs in
+:func:`.beam.beam_search`, which returns the same tokens as ``generate`` with fewer bytes moved
+(``decoder="transformers"`` asks for ``generate`` itself).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import os
 
 import torch
 
+from .._checks import check_choice
 from .._progress import progress_bar
-from . import _io
+from . import _io, beam
+from .config import DECODERS
 
 
 def generation_config(
@@ -44,11 +48,12 @@ def generation_config(
 
 
 def generation_model(model, device: str, precision: str):
-    """The model to decode with: a half-precision copy on CUDA with fp16/bf16, else itself."""
+    """The model to decode with: a half-precision copy on CUDA with fp16/bf16, else itself
+    (moved to ``device``)."""
     if device.startswith("cuda") and precision in ("fp16", "bf16"):
         dtype = torch.float16 if precision == "fp16" else torch.bfloat16
         model = copy.deepcopy(model).to(device=device, dtype=dtype)
-    model.eval()
+    model.to(device).eval()
     return model
 
 
@@ -78,15 +83,17 @@ def continue_blocks(
     progress: bool = False,
     desc: str = "generating",
     on_event=None,
+    decoder: str = "auto",
 ) -> torch.Tensor:
     """The ``new_tokens`` tokens continuing each prompt block, a LongTensor (n, new_tokens).
 
     With ``chunk_dir`` each batch's output is saved there as soon as it is done, and batches
     already there are not generated again (resume after a kill). ``on_event("gen_batch", info)``
-    is called after each batch.
+    is called after each batch. ``decoder`` is one of :data:`DECODERS`.
     """
-
+    check_choice("decoder", decoder, DECODERS)
     gen_model = generation_model(model, device, precision)
+    fast = decoder == "auto" and beam.supports(gen_model)
     cfg = generation_config(
         new_tokens=new_tokens,
         num_beams=num_beams,
@@ -103,10 +110,20 @@ def continue_blocks(
             new = _io.torch_load(path)
         else:
             ids = batch.to(device)
-            out = gen_model.generate(
-                input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=cfg
-            )
-            new = out[:, ids.shape[1] :].cpu()
+            if fast:
+                new = beam.beam_search(
+                    gen_model,
+                    ids,
+                    new_tokens=new_tokens,
+                    num_beams=num_beams,
+                    repetition_penalty=repetition_penalty,
+                    eos_id=eos_id,
+                ).cpu()
+            else:
+                out = gen_model.generate(
+                    input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=cfg
+                )
+                new = out[:, ids.shape[1] :].cpu()
             _check_new(new, len(batch), new_tokens, eos_id)
             if path:
                 _io.torch_save(new, path)
@@ -129,6 +146,7 @@ def continue_text(
     max_prompt_tokens: int | None = None,
     device: str = "cpu",
     precision: str = "fp32",
+    decoder: str = "auto",
 ) -> str:
     """The continuation of a text prompt (Example 1), decoded; the prompt is cut to its last
     ``max_prompt_tokens`` tokens if longer."""
@@ -146,5 +164,6 @@ def continue_text(
         eos_id=tokenizer.eos_token_id,
         device=device,
         precision=precision,
+        decoder=decoder,
     )
     return tokenizer.decode(new[0], clean_up_tokenization_spaces=False)

@@ -295,7 +295,7 @@ def pretrain(model, blocks: torch.Tensor, config: RunConfig, progress: bool = Tr
     for _ in bar:
         idx = torch.randint(0, len(blocks), (config.pretrain_batch_size,), generator=gen)
         batch = blocks[idx]
-        loss = model(input_ids=batch, labels=batch).loss
+        loss = model(input_ids=batch, labels=batch, use_cache=False).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

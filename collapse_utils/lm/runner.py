@@ -363,6 +363,7 @@ class _Run:
                 device=self.device,
                 precision=self.precision,
                 chunk_dir=chunks,
+                decoder=cfg.decoder,
                 progress=self.progress,
                 desc=f"{key} generating",
                 on_event=lambda name, info: self.event(name, unit=key, **info),
@@ -431,6 +432,7 @@ class _Run:
                         max_prompt_tokens=pre.context - cfg.new_tokens,
                         device=self.device,
                         precision=self.precision,
+                        decoder=cfg.decoder,
                     ),
                 )
             ]

@@ -96,7 +96,9 @@ def sequence_nll(
         ids, labels = ids.to(device), labels.to(device)
         with autocast(device, precision):
             logits = model(
-                input_ids=ids, attention_mask=None if mask is None else mask.to(device)
+                input_ids=ids,
+                attention_mask=None if mask is None else mask.to(device),
+                use_cache=False,  # no KV cache to build: nothing is generated
             ).logits
         target = labels[:, 1:]
         nll = F.cross_entropy(
@@ -207,6 +209,7 @@ def finetune(
                     input_ids=ids.to(device),
                     attention_mask=None if mask is None else mask.to(device),
                     labels=labels.to(device),
+                    use_cache=False,
                 )
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
