@@ -8,7 +8,8 @@ their settings from it. :data:`PRESETS` holds the named presets:
     ``wikitext-2-raw-v1`` cut into 64-token blocks; AdamW, lr 2e-5, batch 128, cosine schedule to
     1e-6, best checkpoint by validation loss; 5-way beam search continuing every training block by
     64 new tokens, repetition penalty 3.0; replace (5 epochs) and keep-real (10 epochs, 10% of the
-    real blocks) regimes; generations 0-9; 5 seeds. Needs a GPU.
+    real blocks) regimes; generations 0-9; 5 seeds. Needs a GPU: one generation took 3.4
+    minutes on an H100 (``benchmarks/paper_generation.py``).
 ``colab``
     ``paper`` cut to fit a free Colab T4 in about 2 hours: fp16 mixed precision (a T4 has no
     bf16), one seed, and a fifth of the training blocks (7,540 of 37.7k; validation and test
