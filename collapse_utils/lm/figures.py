@@ -132,14 +132,14 @@ PAPER_FINETUNE_FLOP = 9.0e15
 def paper_generation_times() -> pd.DataFrame:
     """One generation of the ``paper`` preset on an H100, step by step (seconds): with
     ``generate``'s beam search and with the course's (``benchmarks/paper_generation.py``)."""
-    return _shipped("paper_generation_h100.csv")
+    return _shipped("paper_generation_h100.csv").set_index("step")
 
 
 def colab_estimate(train_share: float) -> pd.DataFrame:
     """Estimated minutes per generation on a T4 for each regime, training on ``train_share`` of
     wikitext-2's blocks: fine-tuning from its FLOPs at ``T4["achieved"]`` of the T4's peak,
     decoding and scoring from the H100 times scaled by the ratio of memory bandwidths."""
-    h100 = paper_generation_times().set_index("step").course_beam_search_s
+    h100 = paper_generation_times().course_beam_search_s
     decode_s, score_s = h100.iloc[1], h100.iloc[2]
     memory = H100["bandwidth"] / T4["bandwidth"]
     train_5_epochs = PAPER_FINETUNE_FLOP / (T4["tflops"] * T4["achieved"] * 1e12)
