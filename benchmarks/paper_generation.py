@@ -24,13 +24,12 @@ import time
 import torch
 
 from collapse_utils.lm import preset, run, write_synthetic_files
-from collapse_utils.lm.config import REGIMES
+from collapse_utils.lm.config import REGIMES, WIKITEXT2_TRAIN_BLOCKS
 from collapse_utils.lm.model import opt125m_config, train_tokenizer
 
-#: wikitext-2-raw-v1 with OPT's tokenizer, cut into 64-token blocks (train, validation, test).
-WIKITEXT2_BLOCKS = (37_700, 3_900, 4_400)
-#: Sentences of the synthetic language that give at least that many blocks (about 9.1 tokens each
-#: with the tokenizer trained here).
+#: Sentences of the synthetic language (about 9.1 tokens each with the tokenizer trained here) that
+#: give at least as many 64-token blocks as wikitext-2 (37.7k training, about 3.9k validation and
+#: 4.4k test blocks); the training split is then cut to exactly WIKITEXT2_TRAIN_BLOCKS.
 SENTENCES = (270_000, 28_000, 31_500)
 
 
@@ -54,7 +53,7 @@ def prepare(folder: str) -> dict:
         model=model_dir,
         data="files",
         **files,
-        max_train_blocks=WIKITEXT2_BLOCKS[0],
+        max_train_blocks=WIKITEXT2_TRAIN_BLOCKS,
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from collapse_utils.lm import PRESETS, RunConfig, preset
 from collapse_utils.lm.__main__ import main
+from collapse_utils.lm.config import WIKITEXT2_TRAIN_BLOCKS
 
 
 def test_paper_preset_has_the_papers_settings():
@@ -25,7 +26,7 @@ def test_colab_and_cpu_small_presets():
     assert colab.precision == "fp16" and len(colab.seeds) < len(preset("paper").seeds)
     diff = {k for k, v in colab.identity().items() if v != preset("paper").identity()[k]}
     # beyond execution settings and the number of seeds, colab only trains on fewer blocks
-    assert diff == {"max_train_blocks"} and colab.max_train_blocks == 37_700 // 5
+    assert diff == {"max_train_blocks"} and colab.max_train_blocks == WIKITEXT2_TRAIN_BLOCKS // 5
     small = preset("cpu-small")
     assert set(small.regimes) == {"replace", "keep_real"}
     assert small.generations >= 5 and len(small.seeds) >= 2

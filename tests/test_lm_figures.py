@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from collapse_utils.lm import figures, preset
+from collapse_utils.lm.config import WIKITEXT2_TRAIN_BLOCKS
 
 
 @pytest.fixture
@@ -78,5 +79,5 @@ def test_colab_estimate_scales_with_the_data_and_fits_the_session():
     ratio = full.loc["keep_real", "fine-tuning"] / full.loc["replace", "fine-tuning"]
     assert ratio == pytest.approx(2.2, abs=0.02)
     # the colab preset's share: 10 generations of both regimes in under 3 hours
-    share = preset("colab").max_train_blocks / 37_700
+    share = preset("colab").max_train_blocks / WIKITEXT2_TRAIN_BLOCKS
     assert 10 * figures.colab_estimate(share)["per generation"].sum() / 60 < 3

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from .. import charts
+from .config import WIKITEXT2_TRAIN_BLOCKS
 from .metrics import histogram, summarize
 
 REGIME_COLORS = alt.Scale(domain=["replace", "keep_real", "accumulate"],
@@ -125,8 +126,9 @@ def benchmark_table(device: str = "cpu") -> pd.DataFrame:
 #: to reach (an assumption, not a measurement).
 T4 = {"tflops": 65.0, "bandwidth": 320.0, "achieved": 0.4}
 H100 = {"bandwidth": 3350.0}
-#: Fine-tuning work of one ``paper`` generation (replace, 5 epochs): 6 x 125M x 12.1M tokens.
-PAPER_FINETUNE_FLOP = 9.0e15
+#: Fine-tuning work of one ``paper`` generation (replace, 5 epochs): 6 FLOP per parameter per
+#: token, 125M parameters, 12.1M tokens.
+PAPER_FINETUNE_FLOP = 6 * 125e6 * WIKITEXT2_TRAIN_BLOCKS * 64 * 5
 
 
 def paper_generation_times() -> pd.DataFrame:
