@@ -129,8 +129,8 @@ class RunConfig:
     new_tokens: int = 64  # exactly this many new tokens per block
     num_beams: int = 5
     repetition_penalty: float = 3.0  # the official code's value; the paper: 2.0 doubles ppl
-    gen_batch_size: int = 512  # prompts per generate() call, each with num_beams beams (speed
-    # only: on an H100, 128 -> 512 prompts is 1.4x faster, 1024 no faster; 512 needs ~15 GB)
+    gen_batch_size: int = 512  # prompts decoded together, each with num_beams beams (speed
+    # only: on an H100, 512 decode 1.7x as fast as 128, 1024 only 5% faster; bench_cuda.csv)
     prompt_source: str = "real"  # "real": continue the real training blocks every generation;
     # "previous": continue the blocks the current model was trained on
     prompt: str | None = None  # Example-1 prompt (None: Somerset prompt fitting the data)

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from .. import charts
-from .config import WIKITEXT2_TRAIN_BLOCKS
+from .config import WIKITEXT2_TRAIN_BLOCKS, preset
 from .metrics import histogram, summarize
 
 REGIME_COLORS = alt.Scale(domain=["replace", "keep_real", "accumulate"],
@@ -144,10 +144,14 @@ def colab_estimate(train_share: float) -> pd.DataFrame:
     h100 = paper_generation_times().course_beam_search_s
     decode_s, score_s = h100.iloc[1], h100.iloc[2]
     memory = H100["bandwidth"] / T4["bandwidth"]
-    train_5_epochs = PAPER_FINETUNE_FLOP / (T4["tflops"] * T4["achieved"] * 1e12)
+    replace_s = PAPER_FINETUNE_FLOP / (T4["tflops"] * T4["achieved"] * 1e12)
+    paper = preset("paper")
     rows = []
-    for regime, train_factor in (("replace", 1.0), ("keep_real", 2 * 1.1)):  # 10 epochs, +10%
-        train = train_5_epochs * train_factor * train_share
+    for regime in paper.regimes:
+        # epochs relative to replace's; keep_real also trains on the real share added back
+        extra = paper.real_fraction if regime == "keep_real" else 0.0
+        factor = paper.epochs_for(regime) / paper.epochs_for("replace") * (1 + extra)
+        train = replace_s * factor * train_share
         decode = decode_s * memory * train_share
         score = score_s * memory * train_share
         rows.append({"regime": regime, "fine-tuning": train / 60, "decoding": decode / 60,
