@@ -21,6 +21,28 @@ def test_paper_preset_has_the_papers_settings():
     assert c.prompt_source == "real"
 
 
+def test_paper_preset_trains_as_the_official_code():
+    """iliaishacked/curse_recurse: AdamW with PyTorch's defaults, CosineAnnealingLR(T_max=epochs)
+    stepped per epoch, no clipping, the in-memory (last) weights test and generate, and
+    --generate_percentage keeps a share of batches real in a set of constant size."""
+    c = preset("paper")
+    assert (c.weight_decay, c.grad_clip, c.lr_schedule, c.warmup_steps) == (0.01, None, "epoch", 0)
+    assert (c.weights, c.real_mix) == ("last", "batches")
+
+
+def test_protocol_table_reads_the_presets():
+    from collapse_utils.lm.config import PROTOCOL, protocol_table
+
+    table = protocol_table()
+    assert len(table) == len(PROTOCOL)
+    assert table.loc["gradient clipping", "paper preset"] == "grad_clip=None"
+    small = preset("cpu-small").batch_size
+    assert table.loc["batch (blocks)", "cpu-small preset"] == f"batch_size={small}"
+    for label, fields, *_ in PROTOCOL:  # every setting named exists
+        for name in () if isinstance(fields, str) else fields:
+            assert hasattr(RunConfig(), name), (label, name)
+
+
 def test_colab_and_cpu_small_presets():
     colab = preset("colab")
     assert colab.precision == "fp16" and len(colab.seeds) < len(preset("paper").seeds)

@@ -51,7 +51,7 @@ def test_mixed_precision_finetune_matches_fp32_and_keeps_fp32_weights(precision)
     if precision == "bf16" and not torch.cuda.is_bf16_supported():
         pytest.skip("no bf16 on this GPU")
     train, val = Blocks.cat([repetitive_blocks(256)]), repetitive_blocks(64, seed=1)
-    kwargs = dict(epochs=6, lr=3e-3, lr_min=1e-4, batch_size=32, seed=0)
+    kwargs = dict(epochs=6, lr=3e-3, lr_min=1e-4, batch_size=32, seed=0, weights="best_val")
     before = mean_loss(small_model(), val, device="cpu")
     ref = finetune(small_model(), train, val, device="cpu", precision="fp32", **kwargs)
     model = small_model()

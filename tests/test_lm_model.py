@@ -17,7 +17,14 @@ from collapse_utils.lm.generate import continue_blocks, generation_config
 from collapse_utils.lm.model import load_pretrained, opt125m_config
 from collapse_utils.lm.runner import real_subset
 from collapse_utils.lm.testing import tiny_test_config
-from collapse_utils.lm.train import Blocks, cosine_factor, finetune, mean_loss, sequence_nll
+from collapse_utils.lm.train import (
+    Blocks,
+    cosine_factor,
+    epoch_cosine_factor,
+    finetune,
+    mean_loss,
+    sequence_nll,
+)
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +138,20 @@ def test_cosine_schedule_runs_from_lr_to_lr_min():
     assert mid == pytest.approx((lr + lr_min) / 2)
 
 
-def test_finetune_keeps_the_epoch_with_the_best_validation_loss(tiny):
+def test_epoch_cosine_matches_torch_cosine_annealing_stepped_per_epoch():
+    lr, lr_min, epochs, steps = 2e-5, 1e-6, 5, 7
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr_min)
+    for epoch in range(epochs):
+        for step in range(epoch * steps, (epoch + 1) * steps):
+            factor = epoch_cosine_factor(step, steps, epochs, lr, lr_min)
+            assert factor * lr == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+        opt.step()  # no gradients: changes nothing, but keeps the scheduler's call order
+        sched.step()
+
+
+@pytest.mark.parametrize("weights", ["best_val", "last"])
+def test_finetune_keeps_the_weights_asked_for(tiny, weights):
     cfg, pre, splits = tiny
     model = pre.fresh()
     res = finetune(
@@ -143,10 +163,12 @@ def test_finetune_keeps_the_epoch_with_the_best_validation_loss(tiny):
         lr_min=1e-4,
         batch_size=16,
         seed=1,
+        weights=weights,
     )
     assert len(res.val_losses) == 4
     assert res.best_epoch == int(np.argmin(res.val_losses)) + 1
-    assert mean_loss(model, splits.validation) == pytest.approx(res.best_val_loss, rel=1e-6)
+    kept = res.best_val_loss if weights == "best_val" else res.val_losses[-1]
+    assert mean_loss(model, splits.validation) == pytest.approx(kept, rel=1e-6)
 
 
 # --- generation ----------------------------------------------------------------------------

@@ -111,11 +111,36 @@ def test_regimes_mix_exactly_what_they_should(reference):
     assert r.loc[("replace", 0), ["real_blocks", "synthetic_blocks"]].tolist() == [n, 0]
     assert r.loc[("replace", 2), ["real_blocks", "synthetic_blocks"]].tolist() == [0, n]
     k = math.floor(0.1 * n + 0.5)
-    for g in (1, 2):
+    for g in (1, 2):  # the official mix: k blocks stay real, the others are continuations
         assert r.loc[
             ("keep_real", g), ["real_blocks", "synthetic_blocks", "train_blocks"]
-        ].tolist() == [k, n, n + k]
+        ].tolist() == [k, n - k, n]
     assert r.loc[("keep_real", 1), "epochs"] == 3 and r.loc[("replace", 1), "epochs"] == 2
+
+
+def test_keep_real_can_add_the_real_blocks_on_top(config, tmp_path):
+    res = run(config.replace(regimes=("keep_real",), real_mix="add"), str(tmp_path))
+    n = res.reference["blocks"]["train"]
+    k = math.floor(0.1 * n + 0.5)
+    g1 = res.results.set_index("generation").loc[1]
+    assert [g1.real_blocks, g1.synthetic_blocks, g1.train_blocks] == [k, n, n + k]
+
+
+def test_the_official_mix_keeps_real_blocks_in_place_of_their_continuations(config, tmp_path):
+    """Generation 1's set is the real blocks at the kept indices and generation 0's continuations
+    of every other block: no block appears as both."""
+    from collapse_utils.lm.runner import _Run, derive_seed, real_subset
+
+    cfg = config.replace(regimes=("keep_real",))
+    run(cfg, str(tmp_path))
+    ctx = _Run(cfg, str(tmp_path), None)
+    ctx.prepare()
+    blocks, sizes = ctx.training_set(0, "keep_real", 1)
+    real, syn = ctx.splits.train, ctx.synthetic(0, "keep_real", 0)
+    idx = real_subset(len(real), cfg.real_fraction, derive_seed(0, "keep_real", 1, "real"))
+    rest = sorted(set(range(len(real))) - set(idx.tolist()))
+    expected = torch.cat([syn[rest], real[idx]])
+    assert torch.equal(blocks.ids, expected) and sizes["train_blocks"] == len(real)
 
 
 def test_accumulate_keeps_all_earlier_data(config, tmp_path):
@@ -197,7 +222,8 @@ def test_more_generations_extend_a_finished_run(config, reference, tmp_path):
     rec = Recorder()
     res = run(config.replace(generations=4, regimes=("replace",)), out, on_event=rec)
     assert rec.units() == ["seed0/replace/gen3"]
-    assert len(res.results) == 7
+    assert len(res.results) == 4  # what this call asked for: replace, generations 0-3
+    assert len(load_results(out).results) == 7  # the folder keeps keep_real's 3 too
 
 
 def test_other_settings_in_the_same_folder_are_refused(config, reference):

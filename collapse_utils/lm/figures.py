@@ -36,16 +36,26 @@ def perplexity_chart(results: pd.DataFrame, zero_shot: float | None = None) -> a
     return charts.style(chart.properties(width=charts.WIDTH, height=charts.HEIGHT))
 
 
-def histogram_chart(sequences: pd.DataFrame, regime: str = "replace",
-                    generations=None, bins: int = 40) -> alt.Chart:
-    """Figure 1 of the paper: perplexity of each generated sequence under the generation-0 model.
+#: Axis titles of the per-sequence measures that :func:`histogram_chart` can show.
+SEQUENCE_MEASURES = {
+    "gen0_ppl": "perplexity of a generated sequence under the generation-0 model",
+    "true_nll_per_word": "true NLL per word of a generated sequence (nats, valid words)",
+}
 
-    One line per generation (log-spaced bins, all seeds pooled); x on a log scale.
-    """
-    hist = histogram(sequences[sequences.regime == regime], generations=generations, bins=bins)
+
+def histogram_chart(sequences: pd.DataFrame, regime: str = "replace", generations=None,
+                    bins: int = 40, column: str = "gen0_ppl") -> alt.Chart:
+    """Figure 1 of the paper: one line per generation, the share of the sequences it wrote in
+    each bin of ``column`` (a key of :data:`SEQUENCE_MEASURES`; all seeds pooled). Perplexity
+    bins are log-spaced on a log axis."""
+    if column not in SEQUENCE_MEASURES:
+        raise ValueError(f"column must be one of {', '.join(SEQUENCE_MEASURES)} (got {column!r})")
+    log = column == "gen0_ppl"
+    hist = histogram(sequences[sequences.regime == regime], column=column,
+                     generations=generations, bins=bins, log=log)
     chart = alt.Chart(hist).mark_line(interpolate="step-after").encode(
-        x=alt.X("bin_mid:Q", scale=alt.Scale(type="log"),
-                title="perplexity of a generated sequence under the generation-0 model"),
+        x=alt.X("bin_mid:Q", scale=alt.Scale(type="log" if log else "linear"),
+                title=SEQUENCE_MEASURES[column]),
         y=alt.Y("density:Q", title="share of sequences"),
         color=alt.Color("generation:O", scale=alt.Scale(scheme="viridis"), title="generation"),
         tooltip=["generation", alt.Tooltip("bin_mid:Q", format=".2f"), "count"],
@@ -78,6 +88,29 @@ def example_texts(samples: pd.DataFrame, regime: str = "replace", seed: int = 0)
     rows = samples[(samples.kind == "prompt") & (samples.regime == regime) & (samples.seed == seed)]
     return (rows.sort_values("generation").set_index("generation")[["continuation"]]
             .rename(columns={"continuation": f"continuation ({regime}, seed {seed})"}))
+
+
+def control_chart(control: pd.DataFrame, measure: str = "test_ppl",
+                  title: str | None = None) -> alt.Chart:
+    """A control of :func:`.controls.run_control`: ``measure`` per generation, one line per value
+    of the setting (one panel per regime when there are several)."""
+    setting = control.setting.iloc[0]
+    titles = {"test_ppl": "test perplexity (real data)",
+              "q5": "5th percentile, generation-0 perplexity",
+              "q99": "99th percentile, generation-0 perplexity"}
+    chart = alt.Chart(control).mark_line(point=True).encode(
+        x=alt.X("generation:O", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{measure}:Q", title=titles.get(measure, measure), scale=alt.Scale(zero=False)),
+        color=alt.Color("value:N", title=setting.replace("_", " ")),
+        tooltip=["regime", "generation", "value", alt.Tooltip(f"{measure}:Q", format=".2f")])
+    regimes = control.regime.unique()
+    width = charts.WIDTH if len(regimes) == 1 else charts.WIDTH // 2
+    chart = chart.properties(width=width, height=180)
+    if len(regimes) > 1:
+        chart = chart.facet(column=alt.Column("regime:N", title=None))
+    if title:
+        chart = chart.properties(title=title)
+    return charts.style(chart)
 
 
 def filter_by_gen0(sequences: pd.DataFrame, quantile: float = 0.9) -> pd.DataFrame:
@@ -148,8 +181,9 @@ def colab_estimate(train_share: float) -> pd.DataFrame:
     paper = preset("paper")
     rows = []
     for regime in paper.regimes:
-        # epochs relative to replace's; keep_real also trains on the real share added back
-        extra = paper.real_fraction if regime == "keep_real" else 0.0
+        # epochs relative to replace's; with real_mix="add" keep_real's set is larger too
+        add = regime == "keep_real" and paper.real_mix == "add"
+        extra = paper.real_fraction if add else 0.0
         factor = paper.epochs_for(regime) / paper.epochs_for("replace") * (1 + extra)
         train = replace_s * factor * train_share
         decode = decode_s * memory * train_share

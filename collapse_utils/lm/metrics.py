@@ -131,20 +131,25 @@ def histogram(
     generations=None,
     bins: int = 40,
     by=("regime", "generation"),
+    log: bool = True,
 ) -> pd.DataFrame:
-    """Log-spaced histogram of ``column`` per group (Figure 1 of the paper).
+    """Histogram of ``column`` per group (Figure 1 of the paper), on log-spaced bins (``log``,
+    for positive values) or evenly spaced ones.
 
     Returns a DataFrame: the ``by`` columns, ``bin_low``, ``bin_high``, ``bin_mid`` (geometric
-    centre), ``count``, ``density`` (share of the group's sequences in the bin).
+    centre, or arithmetic without ``log``), ``count``, ``density`` (share of the group's
+    sequences in the bin).
     """
     df = sequences
     if generations is not None:
         df = df[df["generation"].isin(list(generations))]
     values = df[column].to_numpy(dtype=float)
-    values = values[np.isfinite(values) & (values > 0)]
+    values = values[np.isfinite(values) & ((values > 0) if log else True)]
     if len(values) == 0:
         return pd.DataFrame(columns=[*by, "bin_low", "bin_high", "bin_mid", "count", "density"])
-    edges = np.geomspace(values.min(), values.max() * (1 + 1e-9), bins + 1)
+    top = values.max() * (1 + 1e-9) + (0 if log else 1e-9)
+    edges = (np.geomspace if log else np.linspace)(values.min(), top, bins + 1)
+    mids = np.sqrt(edges[:-1] * edges[1:]) if log else (edges[:-1] + edges[1:]) / 2
     frames = []
     for key, group in df.groupby(list(by), sort=True):
         v = group[column].to_numpy(dtype=float)
@@ -153,7 +158,7 @@ def histogram(
             {
                 "bin_low": edges[:-1],
                 "bin_high": edges[1:],
-                "bin_mid": np.sqrt(edges[:-1] * edges[1:]),
+                "bin_mid": mids,
                 "count": counts,
                 "density": counts / max(1, counts.sum()),
             }
@@ -163,3 +168,46 @@ def histogram(
             f.insert(0, name, value)
         frames.append(f)
     return pd.concat(frames, ignore_index=True)
+
+
+def findings(results: pd.DataFrame, sequences: pd.DataFrame) -> dict:
+    """The numbers chapter 6 states about a run, in one place: the chapter glues them into its
+    prose and ``tests/test_lm_claims.py`` checks its claims against them.
+
+    Per regime, prefixed ``{regime}_``: ``first``/``last``/``peak``: mean test perplexity over
+    seeds at generation 0, at the last generation and at its highest; ``rise``:
+    ``last / first - 1``; ``worse_each``: whether the mean rises at every generation;
+    ``{invalid,true_nll,rare_mass}_{first,last}``: the mean ``invalid_word_rate``,
+    ``true_nll_per_word`` and ``rare_mass_kept`` of the text generation 0 and the last
+    generation wrote (synthetic source). Percentiles of the sequences those two generations
+    wrote, pooled over seeds: ``q{5,50,99}_{first,last}`` of the perplexity under the
+    generation-0 model, ``true_q{5,50,99}_{first,last}`` of the true NLL per word.
+    ``error_free_max``: the largest share, over regimes and generations, of sequences with no
+    invalid word.
+    """
+    last = int(results.generation.max())
+    out = {"last_generation": last}
+    if "invalid_words" in sequences:
+        clean = (sequences.invalid_words == 0).groupby([sequences.regime, sequences.generation])
+        out["error_free_max"] = float(clean.mean().max())
+    for regime, d in results.groupby("regime"):
+        mean = d.groupby("generation").mean(numeric_only=True)
+        key = f"{regime}_"
+        out[key + "first"] = float(mean.test_ppl.iloc[0])
+        out[key + "last"] = float(mean.test_ppl.iloc[-1])
+        out[key + "peak"] = float(mean.test_ppl.max())
+        out[key + "rise"] = float(mean.test_ppl.iloc[-1] / mean.test_ppl.iloc[0] - 1)
+        out[key + "worse_each"] = bool((mean.test_ppl.diff().dropna() > 0).all())
+        for column, name in (("invalid_word_rate", "invalid"), ("true_nll_per_word", "true_nll"),
+                             ("rare_mass_kept", "rare_mass")):
+            if column in mean:
+                out[f"{key}{name}_first"] = float(mean[column].iloc[0])
+                out[f"{key}{name}_last"] = float(mean[column].iloc[-1])
+        s = sequences[sequences.regime == regime]
+        for g, label in ((0, "first"), (last, "last")):
+            part = s[s.generation == g]
+            for column, name in (("gen0_ppl", "q"), ("true_nll_per_word", "true_q")):
+                if column in part:
+                    for q in (5, 50, 99):
+                        out[f"{key}{name}{q}_{label}"] = float(part[column].quantile(q / 100))
+    return out

@@ -124,14 +124,22 @@ def cosine_factor(step: int, total: int, warmup: int, lr: float, lr_min: float) 
     return (lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * t))) / lr
 
 
+def epoch_cosine_factor(step: int, steps_per_epoch: int, epochs: int, lr: float, lr_min: float):
+    """Multiplier of ``lr`` at ``step`` for a cosine stepped once per epoch: epoch ``e`` runs at
+    ``lr_min + (lr - lr_min)(1 + cos(pi e / epochs)) / 2``, as PyTorch's
+    ``CosineAnnealingLR(T_max=epochs, eta_min=lr_min)`` called after each epoch."""
+    e = step // steps_per_epoch
+    return (lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * e / epochs))) / lr
+
+
 def epoch_seed(key: int, epoch: int) -> int:
     return (key * 1_000_003 + epoch * 7_919) % (2**63 - 1)
 
 
 @dataclass
 class FinetuneResult:
-    best_val_loss: float
-    best_epoch: int  #: 1-based epoch whose weights were kept
+    best_val_loss: float  #: lowest validation loss over the epochs
+    best_epoch: int  #: 1-based epoch with the lowest validation loss
     val_losses: list[float]
     steps: int
     train_tokens: int
@@ -147,9 +155,11 @@ def finetune(
     lr: float,
     lr_min: float,
     batch_size: int,
-    weight_decay: float = 0.0,
-    grad_clip: float | None = 1.0,
+    weight_decay: float = 0.01,
+    grad_clip: float | None = None,
     warmup_steps: int = 0,
+    lr_schedule: str = "epoch",
+    weights: str = "last",
     seed: int = 0,
     device: str = "cpu",
     precision: str = "fp32",
@@ -159,7 +169,10 @@ def finetune(
     desc: str = "fine-tuning",
     on_event=None,
 ) -> FinetuneResult:
-    """Fine-tune ``model`` in place and leave it holding the weights of its best epoch.
+    """Fine-tune ``model`` in place; it ends holding the weights of the last epoch
+    (``weights="last"``, the official code) or of the epoch with the lowest validation loss
+    (``weights="best_val"``). ``lr_schedule``: "epoch" (cosine stepped once per epoch, the
+    official code) or "step" (cosine over every step, after ``warmup_steps``).
 
     With ``state_dir``, the training state is saved there after every epoch and picked up again
     if present (resume after a kill). ``on_event(name, info)`` is called after each epoch with
@@ -171,9 +184,11 @@ def finetune(
     steps_per_epoch = math.ceil(n / batch_size)
     total = epochs * steps_per_epoch
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: cosine_factor(s, total, warmup_steps, lr, lr_min)
-    )
+    if lr_schedule == "epoch":
+        factor = lambda s: epoch_cosine_factor(s, steps_per_epoch, epochs, lr, lr_min)  # noqa: E731
+    else:
+        factor = lambda s: cosine_factor(s, total, warmup_steps, lr, lr_min)  # noqa: E731
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     scaler = (
         torch.amp.GradScaler("cuda") if device.startswith("cuda") and precision == "fp16" else None
     )
@@ -233,10 +248,13 @@ def finetune(
         bar.set_postfix(val_loss=f"{val_loss:.3f}")
         if val_loss < best_loss:
             best_loss, best_epoch = val_loss, epoch + 1
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            if weights == "best_val":
+                best_state = {
+                    k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
+                }
         seconds += time.perf_counter() - t0
         if state_path:
-            if best_epoch == epoch + 1:
+            if best_state is not None and best_epoch == epoch + 1:
                 _io.torch_save(best_state, os.path.join(state_dir, "best.pt"))
             _io.torch_save(
                 {
@@ -255,7 +273,7 @@ def finetune(
         if on_event is not None:
             on_event("epoch_end", {"epoch": epoch + 1, "val_loss": val_loss})
     bar.close()
-    if best_state is not None:
+    if weights == "best_val" and best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
     return FinetuneResult(
