@@ -59,8 +59,9 @@ def test_under_the_true_language_mass_moves_low_and_a_tail_grows(found):
     assert found["replace_true_q99_last"] > found["replace_true_q99_first"]
 
 
-def test_almost_no_sequence_is_free_of_invented_words(found):
+def test_almost_no_sequence_is_free_of_invented_words_and_errors_raise_perplexity(found):
     assert found["error_free_max"] < 0.1
+    assert found["replace_q50_error_free_first"] < found["replace_q50_with_errors_first"]
 
 
 # --- chapter 6: the true language ------------------------------------------------------------

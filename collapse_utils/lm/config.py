@@ -5,11 +5,14 @@ their settings from it. :data:`PRESETS` holds the named presets:
 
 ``paper``
     The paper's protocol with the official code's settings: ``facebook/opt-125m`` fine-tuned on
-    ``wikitext-2-raw-v1`` cut into 64-token blocks; AdamW, lr 2e-5, batch 128, cosine schedule to
-    1e-6, best checkpoint by validation loss; 5-way beam search continuing every training block by
-    64 new tokens, repetition penalty 3.0; replace (5 epochs) and keep-real (10 epochs, 10% of the
-    real blocks) regimes; generations 0-9; 5 seeds. Needs a GPU: one generation took 3.4
-    minutes on an H100 (``benchmarks/paper_generation.py``).
+    ``wikitext-2-raw-v1`` cut into 64-token blocks; AdamW (weight decay 0.01), lr 2e-5, batch
+    128, no gradient clipping, cosine schedule to 1e-6 stepped once per epoch, the last epoch's
+    weights tested and generating; 5-way beam search continuing every training block by 64 new
+    tokens, repetition penalty 3.0; replace (5 epochs) and keep-real (10 epochs, a random 10% of
+    the blocks real, the rest continuations) regimes; generations 0-9; 5 seeds. The one
+    difference that changes what is learned, the prompts (real blocks), and the rest side by
+    side: :func:`protocol_table`. Needs a GPU: one generation took 3.4 minutes on an H100
+    (``benchmarks/paper_generation.py``).
 ``colab``
     ``paper`` cut to fit a free Colab T4 in about 2 hours: fp16 mixed precision (a T4 has no
     bf16), one seed, and a fifth of the training blocks (7,540 of 37.7k; validation and test
@@ -21,7 +24,7 @@ their settings from it. :data:`PRESETS` holds the named presets:
     The offline miniature: the course's synthetic language (:mod:`.language`), a tiny OPT the
     project pretrains itself on a flatter version of that language (``pretrain_temperature``),
     64-token blocks continued by 64 new tokens with the same beam search and repetition penalty,
-    both main regimes, 5 generations, 2 seeds, in about 4 minutes on one CPU thread. What differs
+    both main regimes, 5 generations, 2 seeds, in about 2 minutes on one CPU thread. What differs
     from the paper, and why: a 0.14M-parameter model instead of 125M; ~285 training blocks
     instead of 37.7k; so that fine-tuning moves the model in a few steps, batch 16 and lr
     1e-3 -> 1e-5 instead of batch 128 and lr 2e-5 -> 1e-6.
@@ -360,6 +363,9 @@ class RunConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+#: Settings used only with the project's own model (``model="tiny"``).
+TINY_SETTINGS = frozenset({"tokenizer_vocab_size"})
+
 #: Settings that only change how a run is computed; a run may resume with other values.
 EXECUTION_SETTINGS = frozenset(
     {
@@ -518,7 +524,7 @@ PROTOCOL: tuple[tuple[str, tuple[str, ...] | str, str, str, str], ...] = (
     ("text", ("data",), "WikiText-2", "wikitext-2-raw-v1",
      "offline, and every text's true probability is known"),
     ("tokenizer", ("tokenizer_vocab_size",), "", "OPT's byte-level BPE (50k tokens)",
-     "a byte-level BPE trained on the language, sized to its 211 words"),
+     "a byte-level BPE trained on the language, sized to its small vocabulary"),
     ("block (tokens)", ("block_size",), "64", "64", ""),
     ("optimizer", ("lr", "lr_min", "weight_decay"), "",
      "AdamW, lr 2e-05 -> 1e-06, weight decay 0.01 (PyTorch's default)",
@@ -564,6 +570,10 @@ def protocol_table(presets: tuple[str, ...] = ("paper", "cpu-small")):
     def show_value(cfg: RunConfig, fields) -> str:
         if isinstance(fields, str):
             return fields
+        if cfg.model != TINY:  # settings of the offline model only
+            fields = tuple(f for f in fields if f not in TINY_SETTINGS)
+            if not fields:
+                return "the model's own"
         return ", ".join(f"{f}={_short(getattr(cfg, f))}" for f in fields)
 
     rows = []

@@ -9,8 +9,14 @@ from .. import charts
 from .config import WIKITEXT2_TRAIN_BLOCKS, preset
 from .metrics import histogram, summarize
 
-REGIME_COLORS = alt.Scale(domain=["replace", "keep_real", "accumulate"],
-                          range=["#e45756", "#4c78a8", "#54a24b"])
+#: One colour per regime, the same in every chart.
+REGIME_PALETTE = {"replace": "#e45756", "keep_real": "#4c78a8", "accumulate": "#54a24b"}
+
+
+def regime_scale(regimes) -> alt.Scale:
+    """The regimes' colours, for the regimes a chart shows (so its legend lists no other)."""
+    shown = [r for r in REGIME_PALETTE if r in set(regimes)]
+    return alt.Scale(domain=shown, range=[REGIME_PALETTE[r] for r in shown])
 
 
 def _band(summary: pd.DataFrame, measure: str, title: str) -> alt.LayerChart:
@@ -18,7 +24,7 @@ def _band(summary: pd.DataFrame, measure: str, title: str) -> alt.LayerChart:
         low=lambda d: d["mean"] - d.sd.fillna(0), high=lambda d: d["mean"] + d.sd.fillna(0))
     base = alt.Chart(data).encode(
         x=alt.X("generation:O", title="generation", axis=alt.Axis(labelAngle=0)),
-        color=alt.Color("regime:N", scale=REGIME_COLORS, title="regime"))
+        color=alt.Color("regime:N", scale=regime_scale(data.regime), title="regime"))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title,
                                                       scale=alt.Scale(zero=False)), y2="high:Q")
     line = base.mark_line(point=True).encode(
@@ -79,7 +85,8 @@ def language_chart(results: pd.DataFrame, reference: dict) -> alt.HConcatChart:
         if measure in real:
             rule = alt.Chart(pd.DataFrame({"y": [real[measure]]}))
             chart += rule.mark_rule(strokeDash=[4, 4], color="gray").encode(y="y:Q")
-        panels.append(chart.properties(width=charts.WIDTH // 2, height=220))
+        # two panels and a legend within the page's column
+        panels.append(chart.properties(width=(charts.WIDTH - 120) // 2, height=220))
     return charts.style(alt.hconcat(*panels))
 
 

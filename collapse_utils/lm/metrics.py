@@ -183,7 +183,8 @@ def findings(results: pd.DataFrame, sequences: pd.DataFrame) -> dict:
     wrote, pooled over seeds: ``q{5,50,99}_{first,last}`` of the perplexity under the
     generation-0 model, ``true_q{5,50,99}_{first,last}`` of the true NLL per word.
     ``error_free_max``: the largest share, over regimes and generations, of sequences with no
-    invalid word.
+    invalid word; ``{regime}_q50_{error_free,with_errors}_first``: the median perplexity under
+    the generation-0 model of generation 0's sequences without and with invalid words.
     """
     last = int(results.generation.max())
     out = {"last_generation": last}
@@ -204,6 +205,11 @@ def findings(results: pd.DataFrame, sequences: pd.DataFrame) -> dict:
                 out[f"{key}{name}_first"] = float(mean[column].iloc[0])
                 out[f"{key}{name}_last"] = float(mean[column].iloc[-1])
         s = sequences[sequences.regime == regime]
+        if "invalid_words" in s:
+            g0 = s[s.generation == 0]
+            clean = g0.invalid_words == 0
+            out[key + "q50_error_free_first"] = float(g0.gen0_ppl[clean].median())
+            out[key + "q50_with_errors_first"] = float(g0.gen0_ppl[~clean].median())
         for g, label in ((0, "first"), (last, "last")):
             part = s[s.generation == g]
             for column, name in (("gen0_ppl", "q"), ("true_nll_per_word", "true_q")):
