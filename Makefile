@@ -31,7 +31,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[cpu,book,test]"
 	touch $@
 
-book: $(STAMP)
+# Sphinx and the execution cache see only the chapters' own text and code: when the package
+# changes, the executed chapters (and, when collapse_utils/lm changes, the saved runs) are
+# thrown away, so that every output in the book comes from the code as it is.
+PACKAGE := $(shell find collapse_utils -name '*.py' -o -name '*.csv')
+LM      := $(filter collapse_utils/lm/%,$(PACKAGE))
+
+_build/.package-stamp: $(PACKAGE)
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute
+	mkdir -p _build && touch $@
+
+_build/.lm-stamp: $(LM)
+	rm -rf _build/runs
+	mkdir -p _build && touch $@
+
+book: $(STAMP) _build/.package-stamp _build/.lm-stamp
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 lint: $(STAMP)

@@ -103,6 +103,10 @@ def test_overrides_parse_text_like_the_command_line():
         ),
         (dict(data="files"), "train_file"),
         (dict(tiny_hidden=30, tiny_heads=4), "tiny_hidden"),
+        (dict(lr_schedule="linear"), "lr_schedule"),
+        (dict(weights="best"), "weights"),
+        (dict(real_mix="on top"), "real_mix"),
+        (dict(warmup_steps=10), "warmup_steps needs lr_schedule='step'"),
     ],
 )
 def test_bad_settings_raise_naming_the_setting(changes, name):

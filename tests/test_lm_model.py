@@ -150,6 +150,16 @@ def test_epoch_cosine_matches_torch_cosine_annealing_stepped_per_epoch():
         sched.step()
 
 
+def test_finetune_refuses_bad_choices_before_any_work(tiny):
+    _, pre, splits = tiny
+    kwargs = dict(epochs=1, lr=1e-3, lr_min=1e-5, batch_size=16)
+    train = Blocks.cat([splits.train])
+    with pytest.raises(ValueError, match="weights must be one of 'last', 'best_val'"):
+        finetune(pre.fresh(), train, splits.validation, weights="best", **kwargs)
+    with pytest.raises(ValueError, match="warmup_steps needs lr_schedule='step'"):
+        finetune(pre.fresh(), train, splits.validation, warmup_steps=5, **kwargs)
+
+
 @pytest.mark.parametrize("weights", ["best_val", "last"])
 def test_finetune_keeps_the_weights_asked_for(tiny, weights):
     cfg, pre, splits = tiny

@@ -334,6 +334,11 @@ class RunConfig:
             raise ValueError(f"seeds must not repeat (got {show(self.seeds)})")
         check_choice("prompt_source", self.prompt_source, PROMPT_SOURCES)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.warmup_steps and self.lr_schedule != "step":
+            raise ValueError(
+                f"warmup_steps needs lr_schedule='step' (got warmup_steps={self.warmup_steps} "
+                f"with lr_schedule={self.lr_schedule!r})"
+            )
         check_choice("weights", self.weights, WEIGHTS)
         check_choice("real_mix", self.real_mix, REAL_MIXES)
         check_choice("decoder", self.decoder, DECODERS)

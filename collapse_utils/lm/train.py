@@ -20,8 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._checks import check_choice
 from .._progress import progress_bar
 from . import _io
+from .config import LR_SCHEDULES, WEIGHTS
 
 
 @dataclass
@@ -116,20 +118,23 @@ def mean_loss(model, blocks, **kwargs) -> float:
     return float(sums.sum() / counts.sum())
 
 
+def _cosine(t: float, lr: float, lr_min: float) -> float:
+    """Multiplier of ``lr`` a fraction ``t`` of the way down a cosine from lr to lr_min."""
+    return (lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * t))) / lr
+
+
 def cosine_factor(step: int, total: int, warmup: int, lr: float, lr_min: float) -> float:
     """Multiplier of ``lr`` at ``step``: linear warmup, then cosine from lr to lr_min."""
     if step < warmup:
         return (step + 1) / warmup
-    t = min(1.0, (step - warmup) / max(1, total - warmup))
-    return (lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * t))) / lr
+    return _cosine(min(1.0, (step - warmup) / max(1, total - warmup)), lr, lr_min)
 
 
 def epoch_cosine_factor(step: int, steps_per_epoch: int, epochs: int, lr: float, lr_min: float):
     """Multiplier of ``lr`` at ``step`` for a cosine stepped once per epoch: epoch ``e`` runs at
     ``lr_min + (lr - lr_min)(1 + cos(pi e / epochs)) / 2``, as PyTorch's
     ``CosineAnnealingLR(T_max=epochs, eta_min=lr_min)`` called after each epoch."""
-    e = step // steps_per_epoch
-    return (lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * e / epochs))) / lr
+    return _cosine((step // steps_per_epoch) / epochs, lr, lr_min)
 
 
 def epoch_seed(key: int, epoch: int) -> int:
@@ -179,6 +184,10 @@ def finetune(
     ``name="epoch_end"``.
     """
 
+    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
+    check_choice("weights", weights, WEIGHTS)
+    if warmup_steps and lr_schedule != "step":
+        raise ValueError(f"warmup_steps needs lr_schedule='step' (got {lr_schedule!r})")
     model.to(device)
     n = len(train)
     steps_per_epoch = math.ceil(n / batch_size)
