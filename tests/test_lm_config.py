@@ -193,3 +193,45 @@ def test_run_dir_follows_the_environment(monkeypatch):
     assert lm.run_dir("cpu-small") == "/data/runs/cpu-small"
     monkeypatch.delenv("COLLAPSE_UTILS_RUNS")
     assert lm.run_dir("cpu-small") == "runs/cpu-small"
+
+
+def test_cli_out_naming_a_file_is_a_clean_usage_error(capsys, tmp_path):
+    file = tmp_path / "results.txt"
+    file.write_text("not a folder")
+    code, out = run_cli(capsys, "--out", str(file))
+    assert code == 2 and "is a file; give a folder" in out.err and "Traceback" not in out.err
+
+
+def test_cli_read_only_out_is_a_clean_usage_error(capsys, tmp_path, monkeypatch):
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: False if str(p).startswith(str(tmp_path))
+                        else real_access(p, m))
+    code, out = run_cli(capsys, "--out", str(tmp_path / "new" / "run"))
+    assert code == 2 and "cannot be written to" in out.err and "read-only" in out.err
+    assert not (tmp_path / "new").exists()
+
+
+def test_cli_ctrl_c_ends_in_one_line_and_exit_130(capsys, tmp_path, monkeypatch):
+    from collapse_utils.lm import runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run", interrupted)
+    assert main(["--out", str(tmp_path / "run")]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "resume" in err and "Traceback" not in err
+
+
+def test_a_run_that_cannot_load_its_model_leaves_no_folder(tmp_path, monkeypatch):
+    from collapse_utils.lm import HubUnavailableError, runner
+
+    def offline(*args, **kwargs):
+        raise HubUnavailableError("the hub is not reachable")
+
+    monkeypatch.setattr(runner, "load_pretrained", offline)
+    with pytest.raises(HubUnavailableError):
+        runner.run("paper", str(tmp_path / "run"), device="cpu", precision="fp32")
+    assert not (tmp_path / "run").exists()

@@ -246,3 +246,24 @@ def test_summaries_and_histograms_for_figures(reference):
     for _, g in h.groupby(["regime", "generation"]):
         assert g["count"].sum() == res.reference["blocks"]["train"]
         assert g["density"].sum() == pytest.approx(1.0)
+
+
+def test_a_smaller_call_keeps_what_the_folder_holds_in_config_json(config, reference, tmp_path):
+    out = str(tmp_path / "run")
+    shutil.copytree(reference[0], out)
+    run(config.replace(regimes=("replace",), generations=2), out)
+    saved = json.load(open(os.path.join(out, "config.json")))
+    assert saved["regimes"] == ["replace", "keep_real"] and saved["generations"] == 3
+
+
+def test_an_interrupted_folder_write_leaves_nothing_behind(tmp_path):
+    from collapse_utils.lm import _io
+
+    def write(folder):
+        os.makedirs(folder)
+        open(os.path.join(folder, "half"), "w").close()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _io.save_dir(str(tmp_path / "model"), write)
+    assert os.listdir(tmp_path) == []

@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except ValueError as exc:
         parser.error(str(exc))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished steps are saved in {args.out}; run the same command "
+              "again to resume", file=sys.stderr)
+        return 130
     if len(res.results):
         table = summarize(res.results, ["test_ppl"]).pivot(
             index="generation", columns="regime", values="mean"

@@ -68,7 +68,11 @@ def save_dir(path: str, write) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     tmp = _tmp(path)
-    write(tmp)
+    try:
+        write(tmp)
+    except BaseException:  # an error or Ctrl-C: leave no half-written folder behind
+        remove(tmp)
+        raise
     if os.path.exists(path):
         shutil.rmtree(path)
     os.replace(tmp, path)

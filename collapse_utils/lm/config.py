@@ -543,8 +543,9 @@ PROTOCOL: tuple[tuple[str, tuple[str, ...] | str, str, str, str], ...] = (
     ("epochs (replace / keep real)", ("epochs_replace", "epochs_keep_real"), "5 / 10",
      "5 / 10 (-m)", ""),
     ("real data kept", ("real_fraction", "real_mix"), "10% of the original data",
-     "--generate_percentage 0.1: the first 10% of the shuffled batches stay real, every later "
-     "batch is replaced by its continuation (the set keeps its size)",
+     "--generate_percentage 0.1: of the set being continued, the first 10% of the shuffled "
+     "batches are kept as they are, every later batch is replaced by its continuation (the set "
+     "keeps its size)",
      "the same mix drawn per block rather than per batch of 128"),
     ("weights that are tested and generate", ("weights",), "",
      "the model at the end of training (the evaluation script later rescores best.ckpt)", ""),

@@ -563,9 +563,8 @@ def run(
     else:
         config = config.replace(**overrides)
     config.validate().check_environment()
+    _check_out_dir(out_dir)
     _check_same_run(config, out_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    _io.write_json(os.path.join(out_dir, "config.json"), config.to_dict())
     threads = torch.get_num_threads()
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
@@ -582,9 +581,46 @@ def run(
     return load_results(out_dir).subset(config.seeds, config.regimes, config.generations)
 
 
+def _check_out_dir(out_dir: str) -> None:
+    """A folder that exists or can be made, and can be written to; else a ValueError."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"out_dir {out_dir!r} is a file; give a folder")
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    target = out_dir if os.path.isdir(out_dir) else parent
+    if not os.access(target, os.W_OK):
+        raise ValueError(f"out_dir {out_dir!r} cannot be written to ({target!r} is read-only)")
+
+
+def _write_config(config: RunConfig, out_dir: str) -> None:
+    """Write the run's settings, keeping every seed, regime and generation the folder holds."""
+    path = os.path.join(out_dir, "config.json")
+    old = _io.read_json(path)
+    if old is not None:
+        old = RunConfig.from_dict(old)
+        config = config.replace(
+            seeds=tuple(dict.fromkeys((*old.seeds, *config.seeds))),
+            regimes=tuple(dict.fromkeys((*old.regimes, *config.regimes))),
+            generations=max(old.generations, config.generations),
+        )
+    _io.write_json(path, config.to_dict())
+
+
 def _run_units(config: RunConfig, out_dir: str, on_event) -> None:
+    created = not os.path.exists(out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"out_dir {out_dir!r} cannot be created: {exc.strerror}") from None
     ctx = _Run(config, out_dir, on_event)
-    ctx.prepare()
+    try:
+        ctx.prepare()
+    except BaseException:
+        if created:  # nothing of this run exists yet: leave no folder behind
+            _io.remove(out_dir)
+        raise
+    _write_config(config, out_dir)
     state = _io.read_json(os.path.join(out_dir, "state.json"), {"done": []})
     units = [
         (seed, regime, g)
