@@ -76,13 +76,11 @@ def test_beam_search_matches_generate_on_the_pretrained_tiny_model(tiny_pretrain
 
 
 @pytest.fixture(scope="module")
-def tiny_pretrained(tmp_path_factory):
+def tiny_pretrained(tiny_lm_config):
     from collapse_utils.lm.data import load_splits
     from collapse_utils.lm.model import load_pretrained
-    from collapse_utils.lm.testing import TINY_TEST
 
-    cache = str(tmp_path_factory.mktemp("beam_cache"))
-    cfg = preset("cpu-small", **{**TINY_TEST, "cache_dir": cache})
+    cfg = tiny_lm_config()
     pre = load_pretrained(cfg, progress=False)
     return pre, load_splits(cfg, pre.tokenizer).train[:12]
 

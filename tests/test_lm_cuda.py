@@ -13,7 +13,6 @@ import torch
 from collapse_utils.lm import load_results, run
 from collapse_utils.lm.generate import continue_blocks
 from collapse_utils.lm.model import opt125m_config
-from collapse_utils.lm.testing import tiny_test_config
 from collapse_utils.lm.train import Blocks, finetune, mean_loss, sequence_nll
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -109,11 +108,9 @@ def test_cuda_scoring_matches_cpu(precision, tol):
     assert abs(got.sum() - ref.sum()) / ref.sum() < tol
 
 
-def test_whole_run_on_cuda_with_fp16_resumes(tmp_path):
+def test_whole_run_on_cuda_with_fp16_resumes(tmp_path, tiny_lm_config):
     """The colab preset's path: fp16 autocast with a gradient scaler, fp16 decoding, resume."""
-    cfg = tiny_test_config(
-        str(tmp_path / "cache"), device="cuda", precision="fp16", regimes=("replace", "keep_real")
-    )
+    cfg = tiny_lm_config(device="cuda", precision="fp16", regimes=("replace", "keep_real"))
     out = str(tmp_path / "run")
     first = run(cfg, out, generations=1)
     assert len(first.results) == 2

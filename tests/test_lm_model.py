@@ -16,7 +16,6 @@ from collapse_utils.lm.data import load_rows, load_splits, make_blocks, tokenize
 from collapse_utils.lm.generate import continue_blocks, generation_config
 from collapse_utils.lm.model import load_pretrained, opt125m_config
 from collapse_utils.lm.runner import real_subset
-from collapse_utils.lm.testing import tiny_test_config
 from collapse_utils.lm.train import (
     Blocks,
     cosine_factor,
@@ -27,14 +26,9 @@ from collapse_utils.lm.train import (
 )
 
 
-@pytest.fixture(scope="session")
-def lm_cache(tmp_path_factory):
-    return str(tmp_path_factory.getbasetemp() / "lm_cache")
-
-
 @pytest.fixture(scope="module")
-def tiny(lm_cache):
-    cfg = tiny_test_config(lm_cache)
+def tiny(tiny_lm_config):
+    cfg = tiny_lm_config()
     pre = load_pretrained(cfg)
     return cfg, pre, load_splits(cfg, pre.tokenizer)
 

@@ -10,21 +10,15 @@ import pytest
 import torch
 
 from collapse_utils.lm import histogram, load_results, run, summarize
-from collapse_utils.lm.testing import tiny_test_config
 
 
 class Killed(Exception):
     pass
 
 
-@pytest.fixture(scope="session")
-def lm_cache(tmp_path_factory):
-    return str(tmp_path_factory.getbasetemp() / "lm_cache")
-
-
 @pytest.fixture(scope="module")
-def config(lm_cache):
-    return tiny_test_config(lm_cache, regimes=("replace", "keep_real"), generations=3)
+def config(tiny_lm_config):
+    return tiny_lm_config(regimes=("replace", "keep_real"), generations=3)
 
 
 class Recorder:
