@@ -97,8 +97,7 @@ def example_texts(samples: pd.DataFrame, regime: str = "replace", seed: int = 0)
             .rename(columns={"continuation": f"continuation ({regime}, seed {seed})"}))
 
 
-def control_chart(control: pd.DataFrame, measure: str = "test_ppl",
-                  title: str | None = None) -> alt.Chart:
+def control_chart(control: pd.DataFrame, measure: str = "test_ppl") -> alt.Chart:
     """A control of :func:`.controls.run_control`: ``measure`` per generation, one line per value
     of the setting (one panel per regime when there are several)."""
     setting = control.setting.iloc[0]
@@ -115,8 +114,6 @@ def control_chart(control: pd.DataFrame, measure: str = "test_ppl",
     chart = chart.properties(width=width, height=180)
     if len(regimes) > 1:
         chart = chart.facet(column=alt.Column("regime:N", title=None))
-    if title:
-        chart = chart.properties(title=title)
     return charts.style(chart)
 
 
