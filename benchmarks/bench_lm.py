@@ -35,6 +35,7 @@ import time
 import torch
 
 from collapse_utils.lm import preset
+from collapse_utils.lm.config import TrainingSettings
 from collapse_utils.lm.generate import continue_blocks, generation_config
 from collapse_utils.lm.model import opt125m_config, tiny_config
 from collapse_utils.lm.train import Blocks, finetune
@@ -101,10 +102,8 @@ def course_train(model, blocks, batch_size: int, device: str, precision: str) ->
         model,
         Blocks.cat([blocks]),
         blocks[:1],
+        TrainingSettings(lr=2e-5, lr_min=1e-6, batch_size=batch_size),
         epochs=1,
-        lr=2e-5,
-        lr_min=1e-6,
-        batch_size=batch_size,
         device=device,
         precision=precision,
         seed=0,

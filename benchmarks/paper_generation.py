@@ -24,6 +24,7 @@ import time
 import torch
 
 from collapse_utils.lm import preset, run, write_synthetic_files
+from collapse_utils.lm.__main__ import parse
 from collapse_utils.lm.config import REGIMES, WIKITEXT2_TRAIN_BLOCKS
 from collapse_utils.lm.model import opt125m_config, train_tokenizer
 
@@ -65,7 +66,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.set)
     t0 = time.perf_counter()
     settings = prepare(args.out)
     print(f"model and data ready in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         regimes=(args.regime,),
         generations=args.generations,
         precision=args.precision,
-    ).replace(**overrides)
+    )
+    cfg = parse([arg for item in args.set for arg in ("--set", item)], base=cfg)[0]
     device = cfg.resolved_device()
     name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     print(

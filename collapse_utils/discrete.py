@@ -8,14 +8,18 @@ are 0 (the category is lost) and M (it has taken over). A category of probabilit
 one generation with probability (1 - q)^M and eventually with probability 1 - q, because the
 count is a martingale.
 
-The module offers the simulation (:func:`resample`) and exact results for the two-category
-chain from its transition matrix (:func:`transition_matrix`, :func:`expected_absorption_time`,
-:func:`prob_absorbed_by`, :func:`prob_lost_by`).
+The module offers the simulation (:func:`resample`, which returns a
+:class:`~collapse_utils.chains.Chains`), exact results for the two-category chain from its
+transition matrix (:func:`transition_matrix`, :func:`expected_absorption_time`,
+:func:`prob_absorbed_by`, :func:`prob_lost_by`), and the tables chapter 2 sets beside them
+(:func:`absorption_runs`, :func:`absorption_table`, :func:`loss_grid`, :func:`survival_table`).
+Their charts are in :mod:`collapse_utils.figures.discrete`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binom
 
 from collapse_utils._checks import (
@@ -24,22 +28,30 @@ from collapse_utils._checks import (
     check_int,
     check_int_array,
     check_probability,
+    check_real,
     check_sample_sizes,
+    show,
 )
+from collapse_utils.chains import Chains
 
 __all__ = [
+    "absorption_runs",
+    "absorption_table",
+    "diffusion_absorption_time",
     "expected_absorption_time",
+    "loss_grid",
     "prob_absorbed_by",
     "prob_eventually_lost",
     "prob_lost_by",
     "prob_lost_in_one_generation",
     "resample",
     "surviving_categories",
+    "survival_table",
     "transition_matrix",
 ]
 
 
-def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> np.ndarray:
+def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> Chains:
     """Refit a categorical distribution to M samples of itself, generation after generation.
 
     Used in chapter 1, What is model collapse, and chapter 2, Statistical approximation
@@ -61,14 +73,15 @@ def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> np.nda
 
     Returns
     -------
-    ndarray, shape (n_generations + 1, n_chains, n_categories)
-        The distributions; row 0 is ``probs`` (renormalised to sum to 1 exactly) and row i holds
-        multinomial(M_i, row i-1) counts divided by M_i.
+    Chains
+        ``probs`` of shape (n_generations + 1, n_chains, n_categories): row 0 is ``probs``
+        (renormalised to sum to 1 exactly) and row i holds multinomial(M_i, row i-1) counts
+        divided by M_i. ``info["sample_sizes"]`` holds M_1..M_n.
 
     Examples
     --------
-    >>> dists = resample([0.5, 0.3, 0.2], 10, n_generations=50, n_chains=4, seed=0)
-    >>> dists.shape
+    >>> chains = resample([0.5, 0.3, 0.2], 10, n_generations=50, n_chains=4, seed=0)
+    >>> chains.probs.shape
     (51, 4, 3)
     """
     p = check_distribution("probs", probs)
@@ -81,7 +94,7 @@ def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> np.nda
     out[0] = p / p.sum()
     for i, m in enumerate(sizes):
         out[i + 1] = rng.multinomial(m, out[i]) / m
-    return out
+    return Chains({"probs": out}, {"sample_sizes": sizes})
 
 
 def surviving_categories(dists) -> np.ndarray:
@@ -91,14 +104,15 @@ def surviving_categories(dists) -> np.ndarray:
 
     Parameters
     ----------
-    dists : array_like, shape (..., n_categories)
-        Distributions, e.g. the output of :func:`resample`.
+    dists : Chains or array_like, shape (..., n_categories)
+        Chains from :func:`resample` (their ``probs`` are counted), or distributions.
 
     Returns
     -------
-    ndarray of int, shape (...)
+    ndarray of int, shape (...): (n_generations + 1, n_chains) for chains.
     """
-    return np.count_nonzero(np.asarray(dists) > 0, axis=-1)
+    dists = dists.probs if isinstance(dists, Chains) else np.asarray(dists)
+    return np.count_nonzero(dists > 0, axis=-1)
 
 
 def prob_lost_in_one_generation(q, sample_size):
@@ -269,3 +283,218 @@ def prob_lost_by(count, sample_size, n):
     Parameters and return value as in :func:`prob_absorbed_by`.
     """
     return _prob_in_states_by(count, sample_size, n, [0])
+
+
+def diffusion_absorption_time(q, sample_size):
+    """The diffusion approximation -2M (q log q + (1 - q) log(1 - q)) of the absorption time.
+
+    Close to :func:`expected_absorption_time` at count q M for large M. Used in chapter 2,
+    Statistical approximation error.
+
+    Parameters
+    ----------
+    q : float or array_like
+        Starting frequency, in [0, 1].
+    sample_size : int
+        M >= 1.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    q, scalar = check_probability("q", q)
+    m = check_int("sample_size", sample_size, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -(np.where(q > 0, q * np.log(q), 0.0)
+                    + np.where(q < 1, (1 - q) * np.log1p(-q), 0.0))
+    out = 2.0 * m * entropy + 0.0  # + 0.0: no -0.0 at q = 0 or 1
+    return float(out) if scalar else out
+
+
+# ----------------------------------------------------------------- simulations set beside the exact
+
+
+def _first_category(chains: Chains) -> np.ndarray:
+    """Frequency of category 0, shape (n_generations + 1, n_chains)."""
+    return chains.probs[:, :, 0]
+
+
+def absorption_runs(sample_size, n_generations, n_chains, counts=None, seed=None) -> pd.DataFrame:
+    """Two-category chains started at each count, each followed until it is absorbed.
+
+    For every starting count j, :func:`resample` runs ``n_chains`` chains of the category's
+    frequency from q = j / M. Used in chapter 2, Statistical approximation error.
+
+    Parameters
+    ----------
+    sample_size : int
+        M >= 2.
+    n_generations : int
+        Generations simulated (>= 1); every chain must be absorbed by then.
+    n_chains : int
+        Chains per starting count (>= 2).
+    counts : sequence of int, optional
+        Starting counts in 1..M-1; all of them by default.
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    DataFrame
+        One row per (count, chain): ``M``, ``count``, ``q``, ``chain``, ``lost_first`` (lost at
+        generation 1), ``lost`` (lost for good, rather than taken over) and ``time`` (the first
+        generation at 0 or M).
+    """
+    m = check_int("sample_size", sample_size, 2)
+    n = check_int("n_generations", n_generations, 1)
+    n_chains = check_int("n_chains", n_chains, 2)
+    if counts is None:
+        counts = np.arange(1, m)
+    counts, scalar = check_int_array("counts", counts, 1, m - 1)
+    if scalar or counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be a non-empty 1-D sequence of integers in 1..{m - 1} "
+                         f"(got {show(counts)})")
+    rng = as_rng(seed)
+    frames = []
+    for count in counts:
+        q = count / m
+        freq = _first_category(resample([q, 1 - q], m, n, n_chains=n_chains, seed=rng))
+        absorbed = (freq == 0) | (freq == 1)
+        running = int(np.count_nonzero(~absorbed[-1]))
+        if running:
+            raise ValueError(
+                f"n_generations must be long enough for every chain to be absorbed (got {n}; "
+                f"{running} of {n_chains} chains from count {count} still run)")
+        frames.append(pd.DataFrame({
+            "M": m, "count": int(count), "q": q, "chain": np.arange(n_chains),
+            "lost_first": freq[1] == 0, "lost": freq[-1] == 0, "time": absorbed.argmax(axis=0),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+_RUN_COLUMNS = ["M", "count", "q", "chain", "lost_first", "lost", "time"]
+
+
+def absorption_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The three exact results on losing a category beside :func:`absorption_runs`' chains.
+
+    Used in chapter 2, Statistical approximation error.
+
+    Returns
+    -------
+    DataFrame
+        One row per starting count: ``count``, ``q``, then for the loss in one generation
+        (``one_step``), the eventual loss (``eventually``) and the absorption time (``time``)
+        the exact value, the simulated mean (suffix ``_mc``) and its standard error (``_se``).
+    """
+    if not isinstance(runs, pd.DataFrame) or list(runs.columns) != _RUN_COLUMNS:
+        raise ValueError(f"runs must be the DataFrame absorption_runs returns, with columns "
+                         f"{_RUN_COLUMNS} (got {show(runs)})")
+    m = int(runs["M"].iloc[0])
+    groups = runs.groupby("count")
+    size = groups.size().to_numpy()
+    table = groups.agg(q=("q", "first"), one_step_mc=("lost_first", "mean"),
+                       eventually_mc=("lost", "mean"), time_mc=("time", "mean"),
+                       time_sd=("time", "std")).reset_index()
+    count, q = table["count"].to_numpy(), table["q"].to_numpy()
+    table["one_step"] = prob_lost_in_one_generation(q, m)
+    table["eventually"] = prob_eventually_lost(q)
+    table["time"] = expected_absorption_time(count, m)
+    for key in ("one_step", "eventually"):
+        p = table[f"{key}_mc"]
+        table[f"{key}_se"] = np.sqrt(p * (1 - p) / size)
+    table["time_se"] = table.pop("time_sd") / np.sqrt(size)
+    order = ["count", "q"] + [f"{k}{s}" for k in ("one_step", "eventually", "time")
+                              for s in ("", "_mc", "_se")]
+    return table[order]
+
+
+def loss_grid(frequency, sample_sizes, n_generations, n_chains, seed=None) -> pd.DataFrame:
+    """Probability that a category is lost, or absorbed, by generation n: exact and simulated.
+
+    For each M, a category of probability ``frequency`` (count q M) is resampled with
+    :func:`resample`; the exact curves are :func:`prob_lost_by` and :func:`prob_absorbed_by`.
+    Used in chapter 2, Statistical approximation error.
+
+    Parameters
+    ----------
+    frequency : float
+        Starting probability q of the category, in (0, 1); q M must be an integer for every M.
+    sample_sizes : sequence of int
+        The sample sizes M >= 1 of the grid.
+    n_generations : int
+        Generations 0..n_generations (>= 0).
+    n_chains : int
+        Chains simulated per M (>= 2).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    DataFrame
+        One row per (M, n): ``M``, ``n``, the exact ``lost`` and ``absorbed`` and the fractions
+        of chains ``lost_mc`` and ``absorbed_mc``.
+    """
+    q = check_real("frequency", frequency)
+    if not 0 < q < 1:
+        raise ValueError(f"frequency must be in (0, 1) (got {show(frequency)})")
+    sizes, scalar = check_int_array("sample_sizes", sample_sizes, 1)
+    if scalar or sizes.ndim != 1 or sizes.size == 0:
+        raise ValueError(f"sample_sizes must be a non-empty 1-D sequence of integers >= 1 "
+                         f"(got {show(sample_sizes)})")
+    counts = q * sizes
+    off = np.abs(counts - np.round(counts)) > 1e-9
+    if off.any():
+        raise ValueError(f"frequency * M must be an integer for every M in sample_sizes "
+                         f"(got {q!r} * {int(sizes[off][0])})")
+    n = check_int("n_generations", n_generations, 0)
+    n_chains = check_int("n_chains", n_chains, 2)
+    rng = as_rng(seed)
+    gens = np.arange(n + 1)
+    frames = []
+    for m, count in zip(sizes, np.round(counts).astype(int), strict=True):
+        freq = _first_category(resample([q, 1 - q], int(m), n, n_chains=n_chains, seed=rng))
+        lost = (freq == 0).mean(axis=1)
+        frames.append(pd.DataFrame({
+            "M": int(m), "n": gens,
+            "lost": prob_lost_by(int(count), int(m), gens),
+            "absorbed": prob_absorbed_by(int(count), int(m), gens),
+            "lost_mc": lost, "absorbed_mc": lost + (freq == 1).mean(axis=1),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def survival_table(counts, n_generations, n_chains, seed=None) -> pd.DataFrame:
+    """Chance that each category is still present at generation n: exact and simulated.
+
+    The distribution starts at ``counts / M`` with M = ``sum(counts)`` samples per generation;
+    each category against all the others is a two-category chain, so its survival is
+    1 - :func:`prob_lost_by`. Used in chapter 2, Statistical approximation error.
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Starting count of each category (>= 1); their sum is the sample size M.
+    n_generations : int
+        Generations 0..n_generations (>= 0).
+    n_chains : int
+        Chains simulated (>= 1).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    DataFrame
+        One row per (category, n): ``category``, ``q``, ``n``, ``exact`` and ``simulated`` (the
+        fraction of chains in which the category is present).
+    """
+    counts, scalar = check_int_array("counts", counts, 1)
+    if scalar or counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be a non-empty 1-D sequence of integers >= 1 "
+                         f"(got {show(counts)})")
+    n = check_int("n_generations", n_generations, 0)
+    m = int(counts.sum())
+    probs = resample(counts / m, m, n, n_chains=n_chains, seed=seed).probs
+    gens = np.arange(n + 1)
+    return pd.concat([pd.DataFrame({
+        "category": k, "q": counts[k] / m, "n": gens,
+        "exact": 1 - prob_lost_by(int(counts[k]), m, gens),
+        "simulated": (probs[:, :, k] > 0).mean(axis=1),
+    }) for k in range(counts.size)], ignore_index=True)

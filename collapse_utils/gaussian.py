@@ -6,18 +6,20 @@ Theorem 3.1 of Shumailov et al. (Nature, 2024): with the unbiased estimator the 
 martingale, E[sigma_n^2] = sigma_0^2, and yet sigma_n -> 0 almost surely while the expected
 squared 2-Wasserstein distance to generation 0 grows without bound.
 
-The module offers the simulation (:func:`simulate`), the exact 1-D closed forms for its moments
+The module offers the simulation (:func:`simulate`, which returns a
+:class:`~collapse_utils.chains.Chains`), functions of its chains (:func:`w2_squared_to_start`,
+:func:`log_determinants`, :func:`variance_paths`), the exact closed forms for its moments
 (:func:`expected_std`, :func:`expected_variance`, :func:`expected_mean_squared_drift`,
-:func:`expected_w2_squared`, :func:`std_shrink_factor`) and the closed-form 2-Wasserstein
-distance between Gaussians (:func:`w2_gaussians`).
+:func:`expected_w2_squared`, :func:`std_shrink_factor`, :func:`expected_log_shrink`,
+:func:`expected_log_det`) and the closed-form 2-Wasserstein distance between Gaussians
+(:func:`w2_gaussians`). The charts are in :mod:`collapse_utils.figures.gaussian`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy.special import gammaln
+import pandas as pd
+from scipy.special import digamma, gammaln
 
 from collapse_utils._checks import (
     as_rng,
@@ -32,18 +34,23 @@ from collapse_utils._checks import (
     check_sample_sizes,
     show,
 )
+from collapse_utils.chains import Chains
 
 __all__ = [
     "ESTIMATORS",
     "METHODS",
-    "GaussianChains",
+    "expected_log_det",
+    "expected_log_shrink",
     "expected_mean_squared_drift",
     "expected_std",
     "expected_variance",
     "expected_w2_squared",
+    "log_determinants",
     "simulate",
     "std_shrink_factor",
+    "variance_paths",
     "w2_gaussians",
+    "w2_squared_to_start",
 ]
 
 ESTIMATORS = ("unbiased", "mle")
@@ -54,74 +61,46 @@ METHODS = ("exact", "samples")
 _BLOCK = 2**22
 
 
-@dataclass(frozen=True, eq=False)
-class GaussianChains:
-    """The fitted parameters of every generation of every chain, returned by :func:`simulate`.
+def w2_squared_to_start(chains: Chains) -> np.ndarray:
+    """Squared 2-Wasserstein distance from each fitted Gaussian to generation 0.
 
     Used in chapter 2, Statistical approximation error.
 
-    Attributes
+    Parameters
     ----------
-    means : ndarray, shape (n_generations + 1, n_chains), or (..., d) in d dimensions
-        Fitted means; row 0 is the starting mean.
-    stds : ndarray, shape (n_generations + 1, n_chains), or None in d dimensions
-        Fitted standard deviations; row 0 is the starting std.
-    covs : ndarray, shape (n_generations + 1, n_chains, d, d), or None in 1-D
-        Fitted covariance matrices; row 0 is the starting covariance.
-    estimator : {"unbiased", "mle"}
-        Variance estimator used for the refit.
-    sample_sizes : ndarray of int, shape (n_generations,)
-        M_1..M_n, the number of samples drawn in each generation.
-    method : {"exact", "samples"}
-        How the run was simulated (``"samples"`` when ``simulate`` fell back to it).
+    chains : Chains
+        Gaussian chains with ``means`` and ``stds`` (1-D) or ``means`` and ``covs``
+        (d dimensions), as :func:`simulate` returns.
+
+    Returns
+    -------
+    ndarray, shape (n_generations + 1, n_chains)
+        In 1-D ``(mu_n - mu_0)^2 + (sigma_n - sigma_0)^2``; in d dimensions the closed form of
+        :func:`w2_gaussians`, squared. Row 0 is zero.
     """
+    params = _check_chains(chains)
+    means = chains.means
+    if "stds" in params:
+        return (means - means[0]) ** 2 + (chains.stds - chains.stds[0]) ** 2
+    return _w2_squared(means, chains.covs, means[0], chains.covs[0])
 
-    means: np.ndarray
-    stds: np.ndarray | None
-    covs: np.ndarray | None
-    estimator: str
-    sample_sizes: np.ndarray
-    method: str
 
-    @property
-    def multivariate(self) -> bool:
-        """True for chains simulated with a covariance matrix."""
-        return self.covs is not None
+def log_determinants(chains: Chains) -> np.ndarray:
+    """log det Sigma_n of every fitted covariance, shape (n_generations + 1, n_chains).
 
-    @property
-    def dim(self) -> int:
-        """Dimension d of the Gaussians (1 for 1-D chains)."""
-        return self.means.shape[2] if self.multivariate else 1
+    Used in chapter 2, Statistical approximation error.
+    """
+    if "covs" not in _check_chains(chains):
+        raise ValueError("chains must be d-dimensional (simulated with cov) for log_determinants")
+    return np.linalg.slogdet(chains.covs)[1]
 
-    @property
-    def n_generations(self) -> int:
-        """Number of generations after generation 0."""
-        return self.means.shape[0] - 1
 
-    @property
-    def n_chains(self) -> int:
-        """Number of independent chains."""
-        return self.means.shape[1]
-
-    @property
-    def variances(self) -> np.ndarray:
-        """Fitted variances ``stds**2``, shape (n_generations + 1, n_chains); 1-D only."""
-        if self.stds is None:
-            raise ValueError("variances is only defined for 1-D chains; use covs in d dimensions")
-        return self.stds**2
-
-    def w2_squared_to_start(self) -> np.ndarray:
-        """Squared 2-Wasserstein distance from each fitted Gaussian to generation 0.
-
-        Returns
-        -------
-        ndarray, shape (n_generations + 1, n_chains)
-            In 1-D ``(mu_n - mu_0)^2 + (sigma_n - sigma_0)^2``; in d dimensions the closed form
-            of :func:`w2_gaussians`, squared. Row 0 is zero.
-        """
-        if not self.multivariate:
-            return (self.means - self.means[0]) ** 2 + (self.stds - self.stds[0]) ** 2
-        return _w2_squared(self.means, self.covs, self.means[0], self.covs[0])
+def _check_chains(chains) -> tuple[str, ...]:
+    params = tuple(chains.params) if isinstance(chains, Chains) else ()
+    if "means" not in params or not ("stds" in params or "covs" in params):
+        raise ValueError(f"chains must be Gaussian Chains with means and stds (or covs), as "
+                         f"simulate returns (got {show(chains)})")
+    return params
 
 
 def simulate(
@@ -135,7 +114,7 @@ def simulate(
     n_chains=1,
     seed=None,
     method="exact",
-) -> GaussianChains:
+) -> Chains:
     """Simulate chains of Gaussians, each refitted to samples drawn from the previous one.
 
     Used in chapter 2, Statistical approximation error.
@@ -165,15 +144,17 @@ def simulate(
         the samples: in 1-D sigma_i^2 = sigma_{i-1}^2 chi2_{M-1} / (M-1) (or / M for mle) and
         mu_i = mu_{i-1} + sigma_{i-1} Z / sqrt(M), which are independent for normal data; in d
         dimensions the Bartlett decomposition of the Wishart law. It needs M_i - 1 >= d for every
-        generation; otherwise the whole run falls back to ``"samples"`` (see ``.method``).
+        generation; otherwise the whole run falls back to ``"samples"`` (see
+        ``info["method"]``).
         ``"samples"`` draws all M_i samples and fits them: slower, and the check on ``"exact"``.
 
     Returns
     -------
-    GaussianChains
+    Chains
         ``means`` and ``stds`` of shape (n_generations + 1, n_chains) in 1-D; ``means`` of shape
         (n_generations + 1, n_chains, d) and ``covs`` of shape (n_generations + 1, n_chains, d, d)
-        in d dimensions.
+        in d dimensions. ``info`` holds ``estimator``, ``sample_sizes`` (M_1..M_n) and
+        ``method`` (``"samples"`` where ``"exact"`` fell back to it).
 
     Examples
     --------
@@ -215,15 +196,14 @@ def simulate(
             method = "samples"
     rng = as_rng(seed)
     ddof = 1 if estimator == "unbiased" else 0
+    info = {"estimator": estimator, "sample_sizes": sizes, "method": method}
     if cov is None:
         run = _exact_1d if method == "exact" else _samples_1d
         means, stds = run(sizes, ddof, mean, std, n_chains, rng)
-        covs = None
-    else:
-        run = _exact_nd if method == "exact" else _samples_nd
-        means, covs = run(sizes, ddof, mean, cov, n_chains, rng)
-        stds = None
-    return GaussianChains(means, stds, covs, estimator, sizes, method)
+        return Chains({"means": means, "stds": stds}, info)
+    run = _exact_nd if method == "exact" else _samples_nd
+    means, covs = run(sizes, ddof, mean, cov, n_chains, rng)
+    return Chains({"means": means, "covs": covs}, info)
 
 
 def _exact_1d(sizes, ddof, mean, std, n_chains, rng):
@@ -539,3 +519,123 @@ def expected_w2_squared(n, sample_size, std=1.0, estimator="unbiased"):
     # (E[sigma_n^2] - std^2) - 2 std (E[sigma_n] - std), each difference through expm1.
     spread = np.expm1(log_var) - 2.0 * np.expm1(log_std)
     return _as_result(std**2 * (drift + spread), scalar)
+
+
+def expected_log_shrink(sample_size, dim=1, estimator="unbiased"):
+    """E[log det Sigma_i - log det Sigma_{i-1}]: the almost-sure rate of collapse per generation.
+
+    sum_{k<d} psi((M - 1 - k) / 2) - d log((M - 1) / 2) for the unbiased estimator (log(M / 2)
+    for the mle), with psi the digamma function; in 1-D it is E[log S] for the factor
+    S = sigma_i^2 / sigma_{i-1}^2, about -1/(M - 1). Used in chapter 2, Statistical
+    approximation error.
+
+    Parameters
+    ----------
+    sample_size : int or array_like of int
+        M >= dim + 1.
+    dim : int
+        Dimension d >= 1.
+    estimator : {"unbiased", "mle"}
+
+    Returns
+    -------
+    float or ndarray
+    """
+    d = check_int("dim", dim, 1)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    sizes, scalar = check_int_array("sample_size", sample_size, d + 1)
+    m = sizes.astype(float)[..., None]
+    ddof = 1 if estimator == "unbiased" else 0
+    out = (digamma((m - 1 - np.arange(d)) / 2) - np.log((m - ddof) / 2)).sum(axis=-1)
+    return float(out) if scalar else out
+
+
+def expected_log_det(n, sample_size, cov, estimator="unbiased"):
+    """Exact E[log det Sigma_n] at generation n, starting from the covariance ``cov``.
+
+    A straight line down for constant M: log det Sigma_0 + n :func:`expected_log_shrink`. Used
+    in chapter 2, Statistical approximation error.
+
+    Parameters
+    ----------
+    n : int or array_like of int
+        Generation(s), >= 0; at most ``len(sample_size)`` for a sequence.
+    sample_size : int or sequence of int
+        M (the same for every generation) or M_1, M_2, ...; each >= d + 1.
+    cov : array_like, shape (d, d)
+        Covariance of generation 0, positive definite.
+    estimator : {"unbiased", "mle"}
+
+    Returns
+    -------
+    float or ndarray
+        A float for an int ``n``, else an array of the shape of ``n``.
+    """
+    cov = check_covariance("cov", cov)
+    sign, start = np.linalg.slogdet(cov)
+    if sign <= 0 or not np.isfinite(start):
+        raise ValueError("cov must be positive definite: a singular covariance has log det -inf")
+    d = cov.shape[0]
+    sizes = check_sample_size(sample_size, d + 1)
+    if isinstance(sizes, int):
+        gens, scalar = check_int_array("n", n, 0)
+        out = start + gens * expected_log_shrink(sizes, d, estimator)
+    else:
+        gens, scalar = check_int_array("n", n, 0, len(sizes))
+        steps = np.concatenate([[0.0], np.cumsum(expected_log_shrink(sizes, d, estimator))])
+        out = start + steps[gens]
+    return _as_result(out, scalar)
+
+
+# ---------------------------------------------------------------- runs behind chapter 2's figures
+
+
+def variance_paths(M, n_generations, n_chains, n_paths, estimator="unbiased", seed=None):
+    """Sample paths of sigma_n^2 and their summaries, next to the closed forms (1-D, sigma_0 = 1).
+
+    Used in chapter 2, Statistical approximation error.
+
+    Parameters
+    ----------
+    M : int
+        Sample size per generation (>= 2).
+    n_generations : int
+        Generations 0..n_generations (>= 0).
+    n_chains : int
+        Chains for the summaries (>= 2).
+    n_paths : int
+        How many of the chains to return as paths, 1..n_chains.
+    estimator : {"unbiased", "mle"}
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    paths : DataFrame
+        ``chain``, ``n``, ``variance``: the first ``n_paths`` chains.
+    summary : DataFrame
+        ``n`` and, per generation, ``closed_mean`` (E[sigma_n^2] in closed form), ``typical``
+        (exp(n E[log S]), the almost-sure rate, from :func:`expected_log_shrink`), ``mc_mean``
+        and ``mc_median`` over the chains; its ``attrs`` hold ``M``, ``estimator`` and
+        ``n_chains``.
+    """
+    m = check_int("M", M, 2)
+    n = check_int("n_generations", n_generations, 0)
+    n_chains = check_int("n_chains", n_chains, 2)
+    n_paths = check_int("n_paths", n_paths, 1, n_chains)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    var = simulate(n, m, estimator=estimator, n_chains=n_chains, seed=seed).stds ** 2
+    gens = np.arange(n + 1)
+    paths = pd.DataFrame({
+        "chain": np.repeat(np.arange(n_paths), n + 1),
+        "n": np.tile(gens, n_paths),
+        "variance": var[:, :n_paths].T.ravel(),
+    })
+    summary = pd.DataFrame({
+        "n": gens,
+        "closed_mean": expected_variance(gens, m, estimator=estimator),
+        "typical": np.exp(gens * expected_log_shrink(m, 1, estimator)),
+        "mc_mean": var.mean(axis=1),
+        "mc_median": np.median(var, axis=1),
+    })
+    summary.attrs = {"M": m, "estimator": estimator, "n_chains": n_chains}
+    return paths, summary

@@ -1,32 +1,28 @@
-"""Gaussian mixtures: what a model too simple for its data keeps and loses.
+"""Gaussian mixtures on the real line: what a model too simple for its data keeps and loses.
 
 Chapter 3, Functional expressivity error, fits one Gaussian (or a mixture with too few components)
 to a mixture of Gaussians. In the infinite-sample limit the maximum-likelihood Gaussian is the one
 with the mixture's mean and variance (:func:`moment_match`); what remains is measured by the
 Kullback-Leibler divergence (:func:`kl_divergence`, numerical integration) and the 2-Wasserstein
 distance (:func:`w2_distance`, through the quantile functions). :func:`refit_chain` repeats the fit
-generation after generation, with perfect information (the exact distribution) or finite samples.
-
-Chapter 5, Collapse in models trained from scratch, refits a two-component, full-covariance
-``sklearn.mixture.GaussianMixture`` on its own samples (:func:`recursive_gmm`) and scores it with
-the closed-form L2 distance between Gaussian mixtures (:func:`l2_distance`).
+generation after generation, with perfect information (the exact distribution) or finite samples,
+and returns a :class:`~collapse_utils.chains.Chains`. Chapter 4 takes its two-mode truth from here.
+The figures are in :mod:`collapse_utils.figures.mixtures`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import altair as alt
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
-from collapse_utils import charts, gaussian
+from collapse_utils import gaussian
 from collapse_utils._checks import (
     as_rng,
     check_choice,
-    check_covariance,
     check_distribution,
     check_finite_array,
     check_int,
@@ -35,22 +31,20 @@ from collapse_utils._checks import (
     check_sample_size,
     show,
 )
-from collapse_utils._progress import progress_bar
+from collapse_utils.chains import Chains
 
 __all__ = [
-    "GMMChain",
+    "DISTANCES",
     "Mixture1D",
     "components_frame",
+    "distance_to_truth",
     "failure_modes",
-    "gmm_chart",
-    "gmm_snapshots_chart",
     "fit_mixture",
     "fit_sklearn_mixture",
     "kl_divergence",
     "kl_to_gaussian",
-    "l2_distance",
+    "model_at",
     "moment_match",
-    "recursive_gmm",
     "refit_chain",
     "w2_distance",
     "w2_to_gaussian",
@@ -528,8 +522,14 @@ def fit_sklearn_mixture(x, n_components: int, seed=None, tol: float = 1e-3,
                      np.sqrt(gm.covariances_[order, 0, 0]))
 
 
+# ------------------------------------------------------------------------------ the refit loop
+
+#: The distances to the truth that :func:`distance_to_truth` measures.
+DISTANCES = ("kl", "w2")
+
+
 def refit_chain(p: Mixture1D, n_generations: int, n_components: int = 1, sample_size=None,
-                n_chains: int = 1, estimator: str = "unbiased", seed=None) -> pd.DataFrame:
+                n_chains: int = 1, estimator: str = "unbiased", seed=None) -> Chains:
     """Fit a model to ``p``, then refit it to itself, generation after generation.
 
     Generation 0 is the truth ``p``; generation n >= 1 is a ``n_components``-component model
@@ -547,15 +547,19 @@ def refit_chain(p: Mixture1D, n_generations: int, n_components: int = 1, sample_
 
     Returns
     -------
-    DataFrame
-        Rows (generation, chain) with the model's ``mean`` and ``std``, ``kl`` = KL(p || model)
-        and ``w2`` = W2(p, model).
+    Chains
+        ``weights``, ``means`` and ``stds``, each of shape (n_generations + 1, n_chains, K) with K
+        the larger of ``p``'s and the model's number of components; row 0 is ``p``. A mixture with
+        fewer than K components has weight 0 and NaN mean and std in the slots it lacks
+        (:func:`model_at` rebuilds it). ``info`` holds ``n_components``, ``sample_size`` and
+        ``estimator``. :func:`distance_to_truth` measures each generation against ``p``.
     """
     p = _check_mixture("p", p)
     n = check_int("n_generations", n_generations, 0)
     k = check_int("n_components", n_components, 1)
     n_chains = check_int("n_chains", n_chains, 1)
     estimator = check_choice("estimator", estimator, gaussian.ESTIMATORS)
+    info = {"n_components": k, "sample_size": sample_size, "estimator": estimator}
     if sample_size is None:
         if n_chains != 1:
             raise ValueError(f"n_chains must be 1 when sample_size is None: perfect information "
@@ -563,457 +567,103 @@ def refit_chain(p: Mixture1D, n_generations: int, n_components: int = 1, sample_
         models = [p]
         for _ in range(n):
             models.append(fit_mixture(models[-1], k))
-        return _chain_frame(p, [[m] for m in models])
+        return _pack(p, [[q] for q in models[1:]], 1, k, info)
     m = check_sample_size(sample_size, max(2, k))
     if not isinstance(m, int):
         raise ValueError(f"sample_size must be None or one integer (got {show(sample_size)})")
     rng = as_rng(seed)
     if k == 1:
-        return _gaussian_chain(p, n, m, n_chains, estimator, rng)
+        return _pack(p, _gaussian_chain(p, n, m, n_chains, estimator, rng), n_chains, k, info)
     models = [[p] * n_chains]
     for _ in range(n):
         models.append([fit_sklearn_mixture(q.sample(m, rng), k, rng) for q in models[-1]])
-    return _chain_frame(p, models)
+    return _pack(p, models[1:], n_chains, k, info)
 
 
 def _gaussian_chain(p, n, m, n_chains, estimator, rng):
+    """(means, stds) of generations 1..n, each of shape (n, n_chains)."""
+    if n == 0:
+        return np.empty((0, n_chains)), np.empty((0, n_chains))
     ddof = 1 if estimator == "unbiased" else 0
-    rows = [pd.DataFrame({"generation": 0, "chain": np.arange(n_chains), "mean": p.mean(),
-                          "std": p.std(), "kl": 0.0, "w2": 0.0})]
-    if n >= 1:
-        first = p.sample((n_chains, m), rng)
-        mu1, sd1 = first.mean(axis=1), first.std(axis=1, ddof=ddof)
-        # Generations 2..n are a Gaussian chain started at (mu1, sd1): simulate from N(0, 1) and
-        # move it, as the exact law is location-scale equivariant.
-        unit = gaussian.simulate(n - 1, m, 0.0, 1.0, estimator=estimator, n_chains=n_chains,
-                                 seed=rng)
-        means = mu1 + sd1 * unit.means
-        stds = sd1 * unit.stds
-        gens = np.arange(1, n + 1)[:, None] * np.ones((1, n_chains), dtype=int)
-        chains = np.ones((n, 1), dtype=int) * np.arange(n_chains)
-        rows.append(pd.DataFrame({
-            "generation": gens.ravel(), "chain": chains.ravel(), "mean": means.ravel(),
-            "std": stds.ravel(),
-            "kl": kl_to_gaussian(p, means, np.maximum(stds, 1e-300)).ravel(),
-            "w2": w2_to_gaussian(p, means, stds).ravel(),
-        }))
-    return pd.concat(rows, ignore_index=True)
+    first = p.sample((n_chains, m), rng)
+    mu1, sd1 = first.mean(axis=1), first.std(axis=1, ddof=ddof)
+    # Generations 2..n are a Gaussian chain started at (mu1, sd1): simulate from N(0, 1) and
+    # move it, as the exact law is location-scale equivariant.
+    unit = gaussian.simulate(n - 1, m, 0.0, 1.0, estimator=estimator, n_chains=n_chains,
+                             seed=rng)
+    return mu1 + sd1 * np.asarray(unit.means), sd1 * np.asarray(unit.stds)
 
 
-def _chain_frame(p, models):
-    rows = []
-    for g, row in enumerate(models):
-        for c, q in enumerate(row):
-            same = q is p
-            rows.append((g, c, q.mean(), q.std(), 0.0 if same else kl_divergence(p, q),
-                         0.0 if same else w2_distance(p, q)))
-    return pd.DataFrame(rows, columns=["generation", "chain", "mean", "std", "kl", "w2"])
-
-
-# --------------------------------------------------------------------------- chapter 3 charts
-
-
-def fit_explorer_chart(separation: float = 4.0, weight: float = 0.5, width: float = 0.6,
-                       x_range: float = 7.0, n_points: int = 561) -> alt.LayerChart:
-    """A two-mode mixture and its moment-matched Gaussian, with sliders, computed in the browser.
-
-    The truth is (1 - w) N(-d/2, s^2) + w N(d/2, s^2); the fit is N(mu, sigma^2) with, in closed
-    form, mu = (w - 1/2) d and sigma^2 = s^2 + w (1 - w) d^2.
-    Red: where the Gaussian puts mass the truth lacks; blue: the truth's mass it misses. The
-    readout gives KL(p || q) by a Riemann sum over the plotted grid (Vega computes it).
-
-    Used in chapter 3, Functional expressivity error.
-    """
-    d0 = check_nonnegative("separation", separation)
-    w0, _ = check_probability("weight", weight)
-    s0 = check_nonnegative("width", width)
-    n_points = check_int("n_points", n_points, 11, 5000)
-    x = np.linspace(-x_range, x_range, n_points)
-    dx = float(x[1] - x[0])
-    sep = alt.param(name="sep", value=d0, bind=alt.binding_range(
-        min=0, max=8, step=0.1, name="distance between the modes d "))
-    wgt = alt.param(name="w", value=float(w0), bind=alt.binding_range(
-        min=0.05, max=0.95, step=0.05, name="weight of the right mode w "))
-    wid = alt.param(name="s", value=s0, bind=alt.binding_range(
-        min=0.2, max=2, step=0.05, name="width of each mode s "))
-    base = alt.Chart(pd.DataFrame({"x": x})).transform_calculate(
-        p="(1 - w) * densityNormal(datum.x, -sep / 2, s) + w * densityNormal(datum.x, sep / 2, s)",
-        mu="(1 - w) * (-sep / 2) + w * sep / 2",
-    ).transform_calculate(
-        sigma="sqrt(s * s + w * (1 - w) * sep * sep)",
-    ).transform_calculate(
-        q="densityNormal(datum.x, datum.mu, datum.sigma)",
-    ).transform_calculate(
-        top="max(datum.p, datum.q)",
-        kl_part=f"datum.p > 0 ? datum.p * log(datum.p / datum.q) * {dx} : 0",
-    )
-    xenc = alt.X("x:Q", title="x", scale=alt.Scale(domain=[-x_range, x_range]))
-    excess = base.mark_area(color="#e45756", opacity=0.35).encode(
-        xenc, alt.Y("p:Q", title="density"), alt.Y2("top:Q"))
-    missed = base.mark_area(color="#4c78a8", opacity=0.35).encode(
-        xenc, alt.Y("q:Q"), alt.Y2("top:Q"))
-    curves = base.transform_fold(["p", "q"], as_=["which", "density"]).transform_calculate(
-        curve="datum.which == 'p' ? 'truth p (two modes)' : 'fitted Gaussian q'"
-    ).mark_line(strokeWidth=2.2).encode(
-        xenc, alt.Y("density:Q"),
-        alt.Color("curve:N", title=None, scale=alt.Scale(
-            domain=["truth p (two modes)", "fitted Gaussian q"], range=["#222222", "#e67e22"]),
-            legend=alt.Legend(orient="top-right")))
-    readout = base.transform_aggregate(kl="sum(kl_part)", mu="min(mu)", sigma="min(sigma)") \
-        .transform_calculate(label=(
-            "'fit: μ = ' + format(datum.mu, '.2f') + ', σ = ' + format(datum.sigma, '.2f') "
-            "+ ';  KL(p‖q) ≈ ' + format(datum.kl, '.3f') + ' nats'")) \
-        .mark_text(align="left", baseline="top", x=5, y=5, fontSize=12).encode(text="label:N")
-    chart = alt.layer(excess, missed, curves, readout).add_params(sep, wgt, wid).properties(
-        width=charts.WIDTH, height=charts.HEIGHT,
-        title="One Gaussian fitted to two modes (red: mass the truth lacks; blue: mass missed)")
-    return charts.style(chart)
-
-
-def _sig(a, digits: int = 4) -> np.ndarray:
-    """``a`` rounded to ``digits`` significant digits: smaller chart data, same picture."""
-    a = np.asarray(a, dtype=float)
-    with np.errstate(divide="ignore"):
-        scale = np.where(a == 0, 0, np.floor(np.log10(np.abs(np.where(a == 0, 1, a)))))
-    factor = 10.0 ** (digits - 1 - scale)
-    return np.round(a * factor) / factor
-
-
-def density_chart(p: Mixture1D, fits: dict[str, Mixture1D],
-                  x_range: tuple[float, float] | None = None, n_points: int = 301,
-                  floor: float = 1e-6) -> alt.VConcatChart:
-    """The truth and fitted models, on a linear scale (top) and a log scale (bottom, for tails).
-
-    ``fits`` maps a legend name to a model. Used in chapter 3, Functional expressivity error.
-    """
-    p = _check_mixture("p", p)
-    for name, q in fits.items():
-        _check_mixture(f"fits[{name!r}]", q)
-    if x_range is None:
-        lo = float(min(d.mean() - 4.5 * d.std() for d in [p, *fits.values()]))
-        hi = float(max(d.mean() + 4.5 * d.std() for d in [p, *fits.values()]))
+def _pack(p, fitted, n_chains, k, info) -> Chains:
+    """Chains from the truth and the fitted models: ``fitted`` is either rows of Mixture1D
+    (generation 1..n, chain) or the (means, stds) arrays of one-Gaussian models."""
+    size = max(p.n_components, k)
+    n = len(fitted[0]) if isinstance(fitted, tuple) else len(fitted)
+    weights = np.zeros((n + 1, n_chains, size))
+    means = np.full((n + 1, n_chains, size), np.nan)
+    stds = np.full((n + 1, n_chains, size), np.nan)
+    j = p.n_components
+    weights[0, :, :j], means[0, :, :j], stds[0, :, :j] = p.weights, p.means, p.stds
+    if isinstance(fitted, tuple):
+        weights[1:, :, 0] = 1.0
+        means[1:, :, 0], stds[1:, :, 0] = fitted
     else:
-        lo, hi = map(float, x_range)
-    x = np.linspace(lo, hi, check_int("n_points", n_points, 11, 2000))
-    names = ["truth", *fits]
-    frame = pd.concat([pd.DataFrame({"x": _sig(x), "model": name, "density": d.pdf(x)})
-                       for name, d in zip(names, [p, *fits.values()], strict=True)])
-    frame["density"] = _sig(np.maximum(frame.density, floor))
-    palette = ["#222222", "#e67e22", "#4c78a8", "#54a24b", "#b279a2"][: len(names)]
-    color = alt.Color("model:N", sort=names, title=None,
-                      scale=alt.Scale(domain=names, range=palette),
-                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=400,
-                                        symbolStrokeWidth=2.5))
-    dash = alt.StrokeDash("model:N", sort=names, legend=None, scale=alt.Scale(
-        domain=names, range=[[1, 0]] + [[6, 3]] * (len(names) - 1)))
-    xenc = alt.X("x:Q", title="x", scale=alt.Scale(domain=[lo, hi]))
-    base = alt.Chart(frame)
-    top = base.mark_line(strokeWidth=2).encode(
-        xenc, alt.Y("density:Q", title="density"), color, dash
-    ).properties(width=charts.WIDTH, height=200, title="Density")
-    bottom = base.mark_line(strokeWidth=2).encode(
-        xenc, alt.Y("density:Q", title="density (log scale)",
-                    scale=alt.Scale(type="log", domain=[floor, float(frame.density.max()) * 2])),
-        color, dash,
-    ).properties(width=charts.WIDTH, height=200,
-                 title=f"The same on a log scale (clipped at {floor:g}): the tails")
-    return charts.style(alt.vconcat(top, bottom))
+        for g, row in enumerate(fitted, start=1):
+            for c, q in enumerate(row):
+                j = q.n_components
+                weights[g, c, :j], means[g, c, :j], stds[g, c, :j] = q.weights, q.means, q.stds
+    return Chains({"weights": weights, "means": means, "stds": stds}, info)
 
 
-def chain_chart(frame: pd.DataFrame, metric: str = "w2", band: tuple[float, float] = (0.1, 0.9),
-                ) -> alt.LayerChart:
-    """KL or W2 to the truth over generations, for the chains of :func:`refit_chain`.
+def _check_chains(chains) -> Chains:
+    names = ("weights", "means", "stds")
+    if not (isinstance(chains, Chains) and all(
+            name in chains.params and chains.params[name].ndim == 3 for name in names)):
+        raise ValueError("chains must be a Chains from refit_chain, with weights, means and stds "
+                         "of shape (n_generations + 1, n_chains, K)")
+    return chains
 
-    ``frame`` is :func:`refit_chain` output with a ``setting`` column naming each run (one chain
-    for perfect information, many for finite samples); the chart draws each setting's median
-    over chains and, for settings with several chains, a band between the ``band`` quantiles.
+
+def model_at(chains: Chains, generation: int, chain: int = 0) -> Mixture1D:
+    """The mixture of :func:`refit_chain`'s ``chains`` at ``generation`` in ``chain``.
 
     Used in chapter 3, Functional expressivity error.
     """
-    metric = check_choice("metric", metric, ("kl", "w2"))
-    if "setting" not in frame:
-        raise ValueError("frame must have a 'setting' column naming each run")
-    lo_q, hi_q = band
-    summary = frame.groupby(["setting", "generation"])[metric].agg(
-        median="median", lo=lambda s: s.quantile(lo_q), hi=lambda s: s.quantile(hi_q)
-    ).reset_index()
-    for col in ("median", "lo", "hi"):
-        summary[col] = _sig(summary[col])
-    names = list(dict.fromkeys(frame["setting"]))
-    palette = ["#222222", "#e67e22", "#4c78a8", "#54a24b", "#b279a2"]
-    scale = alt.Scale(domain=names, range=palette[: len(names)])
-    color = alt.Color("setting:N", sort=names, title=None, scale=scale,
-                      legend=alt.Legend(orient="top-left", labelLimit=400, symbolType="stroke"))
-    x = alt.X("generation:Q", title="generation n")
-    title = {"w2": "W₂(truth, generation n)", "kl": "KL(truth ‖ generation n), nats"}[metric]
-    base = alt.Chart(summary)
-    bands = base.mark_area(opacity=0.2).encode(
-        x, alt.Y("lo:Q", title=title), alt.Y2("hi:Q"),
-        alt.Color("setting:N", sort=names, scale=scale, legend=None))
-    lines = base.mark_line(strokeWidth=2).encode(x, alt.Y("median:Q"), color)
-    chart = alt.layer(bands, lines).properties(
-        width=charts.WIDTH, height=charts.HEIGHT,
-        title=f"Distance to the truth (lines: median over chains; bands: "
-              f"{lo_q:.0%}–{hi_q:.0%})")
-    return charts.style(chart)
+    chains = _check_chains(chains)
+    g = check_int("generation", generation, 0, chains.n_generations)
+    c = check_int("chain", chain, 0, chains.n_chains - 1)
+    keep = ~np.isnan(chains.means[g, c])
+    return Mixture1D(chains.weights[g, c, keep], chains.means[g, c, keep],
+                     chains.stds[g, c, keep])
 
 
-# ------------------------------------------------------- d-dimensional mixtures (chapter 5)
+def distance_to_truth(chains: Chains, metric: str = "w2") -> np.ndarray:
+    """How far each generation of :func:`refit_chain` is from the truth, generation 0.
 
+    ``metric="w2"``: W2(truth, generation n); ``"kl"``: KL(truth || generation n) in nats. One
+    Gaussian per generation uses the closed forms of :func:`w2_to_gaussian` and
+    :func:`kl_to_gaussian` for every chain at once; mixtures, :func:`w2_distance` and
+    :func:`kl_divergence` one model at a time.
 
-def _check_gmm(suffix: str, weights, means, covs):
-    w = check_distribution(f"weights{suffix}", weights)
-    m = check_finite_array(f"means{suffix}", means)
-    if m.ndim != 2 or m.shape[0] != w.size or m.shape[1] == 0:
-        raise ValueError(f"means{suffix} must have shape (K, d) with K = {w.size} "
-                         f"(got shape {m.shape})")
-    c = check_covariance(f"covs{suffix}", covs, batch=True)
-    if c.shape != m.shape + m.shape[-1:]:
-        raise ValueError(f"covs{suffix} must have shape (K, d, d) = {m.shape + m.shape[-1:]} "
-                         f"(got shape {c.shape})")
-    return w, m, c
+    Used in chapter 3, Functional expressivity error.
 
-
-def _cross_term(w1, m1, c1, w2, m2, c2) -> float:
-    """sum_ij a_i b_j N(m1_i; m2_j, C1_i + C2_j) = int p q."""
-    d = m1.shape[1]
-    s = c1[:, None] + c2[None, :]
-    diff = m1[:, None] - m2[None, :]
-    sign, logdet = np.linalg.slogdet(s)
-    if (sign <= 0).any():
-        raise ValueError("covs must make every sum C1_i + C2_j positive definite (singular pair)")
-    sol = np.linalg.solve(s, diff[..., None])[..., 0]
-    quad = np.einsum("ijk,ijk->ij", diff, sol)
-    log_n = -0.5 * (d * np.log(2 * np.pi) + logdet + quad)
-    return float(w1 @ np.exp(log_n) @ w2)
-
-
-def l2_distance(weights1, means1, covs1, weights2, means2, covs2) -> float:
-    """L2 distance ||p - q||_2 = sqrt(int (p - q)^2) between two Gaussian mixtures, in closed form.
-
-    int p q = sum_ij a_i b_j N(mu_i; nu_j, Sigma_i + Lambda_j), since the product of two Gaussian
-    densities integrates to a Gaussian density evaluated at the difference of the means; so
-    ||p - q||^2 = int p^2 + int q^2 - 2 int p q. The paper scores its GMM chain with this distance.
-
-    Used in chapter 5, Collapse in models trained from scratch.
-
-    Parameters
-    ----------
-    weights1, weights2 : array_like, shape (K,) and (L,)
-    means1, means2 : array_like, shape (K, d) and (L, d)
-    covs1, covs2 : array_like, shape (K, d, d) and (L, d, d)
-        Symmetric positive definite (a sum C1_i + C2_j must be invertible).
+    Returns
+    -------
+    ndarray, shape (n_generations + 1, n_chains)
+        Row 0 is zero.
     """
-    a, m1, c1 = _check_gmm("1", weights1, means1, covs1)
-    b, m2, c2 = _check_gmm("2", weights2, means2, covs2)
-    if m1.shape[1] != m2.shape[1]:
-        raise ValueError(f"means2 must have the dimension d = {m1.shape[1]} of means1 "
-                         f"(got d = {m2.shape[1]})")
-    pp = _cross_term(a, m1, c1, a, m1, c1)
-    qq = _cross_term(b, m2, c2, b, m2, c2)
-    pq = _cross_term(a, m1, c1, b, m2, c2)
-    return float(np.sqrt(max(pp + qq - 2 * pq, 0.0)))
-
-
-@dataclass(frozen=True, eq=False)
-class GMMChain:
-    """Gaussian mixtures, each fitted to samples of the one before (:func:`recursive_gmm`).
-
-    Used in chapter 5, Collapse in models trained from scratch.
-
-    Attributes
-    ----------
-    weights : ndarray, shape (n_generations + 1, K)
-    means : ndarray, shape (n_generations + 1, K, d)
-    covs : ndarray, shape (n_generations + 1, K, d, d)
-        The fitted mixture of every generation; generation 0 is fitted to the original data.
-    samples : dict[int, ndarray]
-        For the requested generations n, the (M, d) training data of generation n (the original
-        data for n = 0, samples of generation n - 1 after).
-    labels : dict[int, ndarray]
-        The component each of those points was drawn from (-1 for the original data).
-    """
-
-    weights: np.ndarray
-    means: np.ndarray
-    covs: np.ndarray
-    samples: dict
-    labels: dict
-
-    @property
-    def n_generations(self) -> int:
-        """Number of refits after generation 0."""
-        return self.weights.shape[0] - 1
-
-    def l2_to_start(self) -> np.ndarray:
-        """Closed-form L2 distance from each generation's mixture to generation 0's, (n + 1,)."""
-        w0, m0, c0 = self.weights[0], self.means[0], self.covs[0]
-        pp = _cross_term(w0, m0, c0, w0, m0, c0)
-        out = np.empty(self.n_generations + 1)
-        for g in range(out.size):
-            w, m, c = self.weights[g], self.means[g], self.covs[g]
-            out[g] = pp + _cross_term(w, m, c, w, m, c) - 2 * _cross_term(w0, m0, c0, w, m, c)
-        return np.sqrt(np.maximum(out, 0.0))
-
-    def component_stds(self) -> np.ndarray:
-        """Root-mean-square standard deviation sqrt(tr(Sigma_k) / d) of each component, (n + 1, K).
-
-        Components are in the order scikit-learn returned them, which may swap between
-        generations; sort each row to follow the smaller and the larger one.
-        """
-        d = self.means.shape[-1]
-        return np.sqrt(np.trace(self.covs, axis1=-2, axis2=-1) / d)
-
-
-def recursive_gmm(n_generations: int = 2000, sample_size: int = 1000, n_components: int = 2,
-                  data=None, keep=(0, 1, 10, 100, 1000, 2000), reuse_random_state: bool = False,
-                  seed=None, progress: bool = True) -> GMMChain:
-    """Refit ``sklearn.mixture.GaussianMixture`` on its own samples, generation after generation.
-
-    The paper's GMM experiment: a ``n_components``-component, full-covariance mixture
-    (scikit-learn's defaults otherwise) is fitted to ``data``; each later generation draws
-    ``sample_size`` points from the last mixture (``GaussianMixture.sample``) and fits a new
-    mixture to them.
-
-    Used in chapter 5, Collapse in models trained from scratch.
-
-    Parameters
-    ----------
-    n_generations : int
-        Refits after generation 0 (>= 0).
-    sample_size : int
-        M, the points drawn per generation (>= n_components + 1).
-    n_components : int
-        Components of every mixture (>= 1).
-    data : array_like of shape (M0, d), optional
-        The original data. Default: ``sample_size`` points of two Gaussian blobs in 2-D
-        (``sklearn.datasets.make_blobs(centers=2)``, unit standard deviation).
-    keep : sequence of int
-        Generations whose training data go into ``.samples`` (those beyond ``n_generations`` are
-        ignored).
-    reuse_random_state : bool
-        Give every ``sample`` call the same ``random_state``. A pitfall, kept to show it:
-        ``GaussianMixture.sample`` draws with the estimator's ``random_state``, so a fixed integer
-        makes every generation reuse the same noise, a systematic shrink that is not the paper's
-        random one. By default each generation gets fresh randomness from ``seed``.
-    seed : None, int or numpy.random.Generator
-    progress : bool
-        Show a progress bar (``tqdm.auto``; silenced by ``TQDM_DISABLE=1``).
-    """
-    from sklearn.datasets import make_blobs
-    from sklearn.mixture import GaussianMixture
-
-    n = check_int("n_generations", n_generations, 0)
-    k = check_int("n_components", n_components, 1)
-    m = check_int("sample_size", sample_size, k + 1)
-    keep = {check_int("keep", g, 0) for g in keep}
-    rng = as_rng(seed)
-    if data is None:
-        data, _ = make_blobs(n_samples=m, centers=2, n_features=2, cluster_std=1.0,
-                             random_state=int(rng.integers(2**31)))
-    data = check_finite_array("data", data)
-    if data.ndim != 2 or data.shape[0] < k + 1:
-        raise ValueError(f"data must have shape (M0, d) with M0 >= n_components + 1 = {k + 1} "
-                         f"(got shape {data.shape})")
-    d = data.shape[1]
-    weights = np.empty((n + 1, k))
-    means = np.empty((n + 1, k, d))
-    covs = np.empty((n + 1, k, d, d))
-    samples, labels = {}, {}
-    fixed = int(rng.integers(2**31))
-    gm = GaussianMixture(k, covariance_type="full", random_state=fixed)
-    x, lab = data, np.full(data.shape[0], -1)
-    bar = progress_bar(total=n + 1, desc="GMM generations", enabled=progress)
-    with threadpool_limits(1), bar:
-        for g in range(n + 1):
-            if g > 0:
-                if not reuse_random_state:
-                    gm.random_state = int(rng.integers(2**31))
-                x, lab = gm.sample(m)
-            if g in keep:
-                samples[g], labels[g] = x, lab
-            if not reuse_random_state:
-                gm.random_state = int(rng.integers(2**31))
-            gm.fit(x)
-            weights[g], means[g], covs[g] = gm.weights_, gm.means_, gm.covariances_
-            bar.update()
-    return GMMChain(weights, means, covs, samples, labels)
-
-
-def gmm_chart(chain: GMMChain, every: int = 2) -> alt.VConcatChart:
-    """L2 distance to generation 0 (top) and the components' spreads (bottom), log scales.
-
-    The spreads are each component's root-mean-square standard deviation, sorted per generation
-    (scikit-learn may swap the components' order between fits). ``every`` thins the generations
-    plotted. Used in chapter 5, Collapse in models trained from scratch.
-    """
-    if not isinstance(chain, GMMChain):
-        raise ValueError(f"chain must be a GMMChain (got {type(chain).__name__})")
-    every = check_int("every", every, 1)
-    gens = np.arange(0, chain.n_generations + 1, every)
-    l2 = chain.l2_to_start()
-    spreads = np.sort(chain.component_stds(), axis=1)[gens]
-    # From generation 1: the distance of generation 0 to itself is 0, off a log scale.
-    top_data = pd.DataFrame({"generation": np.maximum(gens, 1),
-                             "l2": _sig(l2[np.maximum(gens, 1)])}) if l2.size > 1 else \
-        pd.DataFrame({"generation": [], "l2": []})
-    k = spreads.shape[1]
-    names = ["smaller component", "larger component"] if k == 2 else [
-        f"component {i + 1} (by size)" for i in range(k)]
-    bottom_data = pd.concat([pd.DataFrame({"generation": gens, "component": names[i],
-                                           "std": _sig(spreads[:, i])}) for i in range(k)])
-    x = alt.X("generation:Q", title="generation n")
-    top = alt.Chart(top_data).mark_line(color="#e45756").encode(
-        x, alt.Y("l2:Q", title="L2 distance to generation 0", scale=alt.Scale(type="log")),
-        tooltip=["generation", alt.Tooltip("l2:Q", format=".4f")],
-    ).properties(width=charts.WIDTH, height=180,
-                 title="Distance from the first fitted mixture (closed-form L2)")
-    palette = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756"]
-    bottom = alt.Chart(bottom_data).mark_line().encode(
-        x, alt.Y("std:Q", title="component std (log scale)", scale=alt.Scale(type="log")),
-        alt.Color("component:N", sort=names, legend=None, scale=alt.Scale(
-            domain=names, range=(palette * k)[:k])),
-        tooltip=["generation", "component", alt.Tooltip("std:Q", format=".4f")],
-    ).properties(width=charts.WIDTH, height=180,
-                 title="Spread of each component (blue: the smaller, orange: the larger)"
-                 if k == 2 else "Spread of each component")
-    return charts.style(alt.vconcat(top, bottom))
-
-
-def gmm_snapshots_chart(chain: GMMChain, generations=None, n_points: int = 400,
-                        seed=0) -> alt.Chart:
-    """Scatter plots of the training data of a few generations, coloured by component.
-
-    ``n_points`` of each kept generation's data (``chain.samples``) are drawn, on common axes.
-    Used in chapter 5, Collapse in models trained from scratch.
-    """
-    if not isinstance(chain, GMMChain):
-        raise ValueError(f"chain must be a GMMChain (got {type(chain).__name__})")
-    kept = sorted(chain.samples)
-    generations = kept if generations is None else list(generations)
-    missing = [g for g in generations if g not in chain.samples]
-    if missing:
-        raise ValueError(f"generations must be among the kept ones {kept} (got {missing})")
-    n_points = check_int("n_points", n_points, 1)
-    rng = as_rng(seed)
-    frames = []
-    for g in generations:
-        x, lab = chain.samples[g], chain.labels[g]
-        idx = rng.choice(len(x), size=min(n_points, len(x)), replace=False)
-        frames.append(pd.DataFrame({
-            "generation": f"generation {g}", "x": _sig(x[idx, 0]), "y": _sig(x[idx, 1]),
-            "component": np.where(lab[idx] < 0, "real data", "component " + (
-                lab[idx] + 1).astype(str))}))
-    data = pd.concat(frames, ignore_index=True)
-    order = [f"generation {g}" for g in generations]
-    pad = 0.5
-    xs = alt.Scale(domain=[float(data.x.min()) - pad, float(data.x.max()) + pad])
-    ys = alt.Scale(domain=[float(data.y.min()) - pad, float(data.y.max()) + pad])
-    chart = alt.Chart(data).mark_circle(size=10, opacity=0.6).encode(
-        alt.X("x:Q", scale=xs, title=None), alt.Y("y:Q", scale=ys, title=None),
-        alt.Color("component:N", title=None, scale=alt.Scale(
-            domain=["real data", "component 1", "component 2"],
-            range=["#7f7f7f", "#4c78a8", "#e45756"]), legend=alt.Legend(orient="top")),
-    ).properties(width=170, height=170).facet(
-        facet=alt.Facet("generation:N", sort=order, title=None), columns=3)
-    return charts.style(chart)
+    chains = _check_chains(chains)
+    metric = check_choice("metric", metric, DISTANCES)
+    p = model_at(chains, 0)
+    out = np.zeros((chains.n_generations + 1, chains.n_chains))
+    means, stds = chains.means[1:], chains.stds[1:]
+    if np.isnan(means[..., 1:]).all():  # every model is one Gaussian
+        mean, std = means[..., 0], stds[..., 0]
+        out[1:] = (kl_to_gaussian(p, mean, np.maximum(std, 1e-300)) if metric == "kl"
+                   else w2_to_gaussian(p, mean, std))
+        return out
+    distance = kl_divergence if metric == "kl" else w2_distance
+    for g in range(1, chains.n_generations + 1):
+        for c in range(chains.n_chains):
+            out[g, c] = distance(p, model_at(chains, g, c))
+    return out

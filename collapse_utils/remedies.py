@@ -11,13 +11,19 @@ training set is, by regime:
 - ``"accumulate_subsample"``: M samples drawn without replacement from that
   growing pool (Kazdan, Schaeffer et al. 2024).
 
+Each ``*_regime`` function returns a :class:`~collapse_utils.chains.Chains` like the base chain
+it varies (:func:`collapse_utils.gaussian.simulate`, :func:`collapse_utils.discrete.resample`),
+with the regime in ``info``. The charts are in :mod:`collapse_utils.figures.remedies`.
+
 Used in chapter 7, What prevents collapse.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from . import gaussian
 from ._checks import (
     as_rng,
     check_choice,
@@ -26,7 +32,7 @@ from ._checks import (
     check_nonnegative,
     check_real,
 )
-from .gaussian import GaussianChains
+from .chains import Chains
 
 REGIMES = ("replace", "keep_real", "accumulate", "accumulate_subsample")
 
@@ -64,14 +70,15 @@ def gaussian_regime(
     *,
     n_chains=1,
     seed=None,
-) -> GaussianChains:
+) -> Chains:
     """Refit a Gaussian (unbiased estimators) generation after generation under a data regime.
 
-    Row 0 of the result is the true N(mean, std²); row 1 is fitted to M real
-    samples. ``"replace"``, ``"keep_real"`` and ``"accumulate"`` draw the exact
-    law of each chunk's mean and sum of squares (no samples);
-    ``"accumulate_subsample"`` keeps every sample, since it subsamples them.
-    Used in chapter 7.
+    Returns ``means`` and ``stds``, each of shape (n_generations + 1, n_chains), as
+    :func:`collapse_utils.gaussian.simulate` does: row 0 is the true N(mean, std²); row 1 is
+    fitted to M real samples. ``"replace"``, ``"keep_real"`` and ``"accumulate"`` draw the exact
+    law of each chunk's mean and sum of squares (no samples, ``info["method"] == "exact"``);
+    ``"accumulate_subsample"`` keeps every sample, since it subsamples them
+    (``info["method"] == "samples"``). Used in chapter 7.
     """
     regime = check_choice("regime", regime, REGIMES)
     n = check_int("n_generations", n_generations, 1)
@@ -85,6 +92,8 @@ def gaussian_regime(
     means[0], stds[0] = mu0, sigma0
     shape = (chains,)
     n_real = round(gamma * m)
+    info = {"regime": regime, "real_fraction": gamma, "estimator": "unbiased",
+            "sample_sizes": np.full(n, m), "method": "exact"}
 
     if regime == "accumulate_subsample":
         pool = np.empty((chains, n * m))
@@ -100,7 +109,7 @@ def gaussian_regime(
             if i < n:
                 new = means[i][:, None] + stds[i][:, None] * rng.standard_normal((chains, m))
                 pool[:, size:size + m] = new
-        return GaussianChains(means, stds, None, "unbiased", np.full(n, m), "samples")
+        return Chains({"means": means, "stds": stds}, info | {"method": "samples"})
 
     count = np.full(shape, float(m))
     pool_mean, pool_m2 = _chunk(rng, m, mu0, sigma0, shape)
@@ -119,7 +128,7 @@ def gaussian_regime(
         else:  # accumulate
             k_mean, k_m2 = _chunk(rng, m, means[i], stds[i], shape)
             count, pool_mean, pool_m2 = _merge(count, pool_mean, pool_m2, m, k_mean, k_m2)
-    return GaussianChains(means, stds, None, "unbiased", np.full(n, m), "exact")
+    return Chains({"means": means, "stds": stds}, info)
 
 
 def categorical_regime(
@@ -131,11 +140,12 @@ def categorical_regime(
     *,
     n_chains=1,
     seed=None,
-) -> np.ndarray:
+) -> Chains:
     """Refit a categorical distribution (empirical frequencies) under a data regime.
 
-    Returns an array [generation, chain, category]; row 0 is ``probs``, row 1
-    the frequencies of M real samples. Used in chapter 7 (the breeds of chapter 1).
+    Returns ``probs`` of shape (n_generations + 1, n_chains, n_categories), as
+    :func:`collapse_utils.discrete.resample` does: row 0 is ``probs``, row 1 the frequencies of
+    M real samples. Used in chapter 7 (the breeds of chapter 1).
     """
     p0 = check_distribution("probs", probs)
     regime = check_choice("regime", regime, REGIMES)
@@ -163,7 +173,8 @@ def categorical_regime(
             pool = new + rng.multinomial(n_real, p0, size=chains)
         else:
             pool = pool + new
-    return out
+    return Chains({"probs": out}, {"regime": regime, "real_fraction": gamma,
+                                   "sample_sizes": np.full(n, m)})
 
 
 def expected_moments(regime, n_generations, sample_size, real_fraction=0.1, std=1.0):
@@ -226,7 +237,7 @@ def stationary_moments(sample_size, real_fraction, std=1.0) -> tuple[float, floa
     return float(var), float(drift)
 
 
-def regime_table(n_generations, sample_size, fractions=(0.1,), *, n_chains=2000, seed=0):
+def regime_table(n_generations, sample_size, fractions=(0.1,), *, n_chains=2000, seed=None):
     """Tidy closed forms and Monte Carlo means for every regime (and every γ of keep_real).
 
     Columns: regime, gamma_pct (keep_real only, else -1), generation, quantity
@@ -240,9 +251,9 @@ def regime_table(n_generations, sample_size, fractions=(0.1,), *, n_chains=2000,
             chains = gaussian_regime(regime, n_generations, sample_size, gamma,
                                      n_chains=n_chains, seed=rng)
             mc = {
-                "variance": chains.variances.mean(axis=1),
-                "mean drift": (chains.means**2).mean(axis=1),
-                "W2²": chains.w2_squared_to_start().mean(axis=1),
+                "variance": (chains.stds**2).mean(axis=1),
+                "mean drift": ((chains.means - chains.means[0]) ** 2).mean(axis=1),
+                "W2²": gaussian.w2_squared_to_start(chains).mean(axis=1),
             }
             exact = {"W2²": np.full(n_generations + 1, np.nan)}
             if regime != "accumulate_subsample":
@@ -254,46 +265,5 @@ def regime_table(n_generations, sample_size, fractions=(0.1,), *, n_chains=2000,
             for quantity, values in mc.items():
                 for g in range(n_generations + 1):
                     rows.append((regime, pct, g, quantity, exact[quantity][g], values[g]))
-    import pandas as pd
-
     return pd.DataFrame(rows, columns=["regime", "gamma_pct", "generation", "quantity",
                                        "exact", "monte_carlo"])
-
-
-def regimes_chart(table):
-    """Closed forms (lines) and Monte Carlo (points) per regime, with γ and regime controls.
-
-    Used in chapter 7.
-    """
-    import altair as alt
-
-    from . import charts
-
-    pcts = sorted(p for p in table.gamma_pct.unique() if p >= 0)
-    gamma = alt.param(name="gamma_pct", value=10 if 10 in pcts else pcts[0], bind=alt.binding_range(
-        min=pcts[0], max=pcts[-1], step=pcts[1] - pcts[0] if len(pcts) > 1 else 1,
-        name="real data kept, γ (%) "))
-    pick = alt.param(name="regime_pick", value="all", bind=alt.binding_radio(
-        options=["all", *REGIMES], name="regime "))
-    base = (
-        alt.Chart(table.round(5))
-        .add_params(gamma, pick)
-        .transform_filter("datum.gamma_pct < 0 || datum.gamma_pct == gamma_pct")
-        .transform_filter("regime_pick == 'all' || datum.regime == regime_pick")
-    )
-    color = alt.Color("regime:N", scale=alt.Scale(domain=list(REGIMES)), title="regime")
-    x = alt.X("generation:Q")
-
-    def panel(quantity, title, log=False):
-        scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
-        part = base.transform_filter(alt.datum.quantity == quantity)
-        lines = part.mark_line().encode(x=x, y=alt.Y("exact:Q", title=title, scale=scale),
-                                        color=color)
-        points = part.mark_point(size=14, filled=True, opacity=0.6).encode(
-            x=x, y="monte_carlo:Q", color=color,
-            tooltip=["regime", "generation", alt.Tooltip("monte_carlo:Q", format=".3f"),
-                     alt.Tooltip("exact:Q", format=".3f")])
-        return (lines + points).properties(width=charts.WIDTH // 2 + 40, height=200)
-
-    top = alt.hconcat(panel("variance", "E σ²_n"), panel("mean drift", "E (μ_n − μ_0)²"))
-    return charts.style(alt.vconcat(top, panel("W2²", "E W₂² to the truth (Monte Carlo)")))

@@ -8,41 +8,35 @@ encoder then scores every generation's samples: their latent codes lose spread.
 Offline, this module uses the 8x8 handwritten digits that scikit-learn ships
 (``sklearn.datasets.load_digits``, 1797 images); on Colab :func:`load_images` also loads MNIST
 (28x28) with Hugging Face ``datasets``, the paper's setting. The same code handles both sizes.
+:func:`recursive_vae` returns a :class:`~collapse_utils.chains.Chains`; its charts are in
+:mod:`collapse_utils.figures.vae`. Devices, threads and torch seeds go through
+:mod:`collapse_utils._torch`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import altair as alt
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from collapse_utils import charts
-from collapse_utils._checks import (
-    as_rng,
-    check_choice,
-    check_int,
-    check_nonnegative,
-)
-from collapse_utils._progress import progress_bar
+from ._checks import as_rng, check_choice, check_int, check_nonnegative, show
+from ._progress import progress_bar
+from ._torch import deterministic, limit_threads, resolve_device, seeded, torch_generator
+from .chains import Chains
 
 __all__ = [
     "DATASETS",
     "LIKELIHOODS",
     "VAE",
-    "VAEChain",
     "decode_samples",
     "elbo_loss",
     "encode",
-    "image_grid_chart",
     "kl_to_standard_normal",
-    "latent_chart",
     "load_images",
+    "real_spread",
     "recursive_vae",
+    "spread",
     "train_vae",
 ]
 
@@ -175,47 +169,19 @@ def elbo_loss(logits, x, mu, logvar, likelihood: str = "gaussian",
     return (rec + kl_to_standard_normal(mu, logvar)).mean()
 
 
-def _torch_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(2**62))
-
-
-def _device(device) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be None, 'cpu', 'cuda' or a torch.device "
-                         f"(got {device!r})") from None
-
-
-class _threads:
-    """Context: torch uses ``n`` CPU threads inside, its previous setting after (None: as is)."""
-
-    def __init__(self, n):
-        self.n = None if n is None else check_int("num_threads", n, 1)
-
-    def __enter__(self):
-        self.old = torch.get_num_threads()
-        if self.n is not None:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.old)
-
-
 def train_vae(images, latent_dim: int = 8, epochs: int = 20, batch_size: int = 64,
               lr: float = 2e-3, likelihood: str = "gaussian", pixel_std: float = 0.1,
               seed=None, device=None, num_threads: int | None = 1) -> tuple[VAE, list[float]]:
     """Train a fresh :class:`VAE` on ``images`` with Adam; return it and the loss per epoch.
 
     The paper trains its MNIST VAE for 30 epochs with Adam at learning rate 1e-3; the defaults
-    here are smaller and faster, for the 8x8 digits on a CPU. ``seed`` (None, int or
-    numpy Generator) fixes the initial weights, the batches and the noise, through a
-    ``torch.Generator``. ``device``: None picks CUDA when available (on Colab with a GPU),
-    else the CPU. ``num_threads``: CPU threads for torch while training (restored after); one
-    suits these small networks, and on a busy machine more threads mostly wait for each other
-    (None keeps torch's setting). Used in chapter 5, Collapse in models trained from scratch.
+    here are smaller and faster, for the 8x8 digits on a CPU. ``seed`` (None, int or numpy
+    Generator) fixes the initial weights, the batches and the noise, through a
+    ``torch.Generator`` (cuDNN kept deterministic, so a GPU repeats itself too). ``device``:
+    None picks CUDA when available (on Colab with a GPU), else the CPU. ``num_threads``: CPU
+    threads for torch while training (restored after); one suits these small networks, and on a
+    busy machine more threads mostly wait for each other (None keeps torch's setting).
+    Used in chapter 5, Collapse in models trained from scratch.
     """
     images = _check_images(images)
     latent_dim = check_int("latent_dim", latent_dim, 1)
@@ -226,16 +192,15 @@ def train_vae(images, latent_dim: int = 8, epochs: int = 20, batch_size: int = 6
     pixel_std = check_nonnegative("pixel_std", pixel_std)
     if pixel_std == 0:
         raise ValueError("pixel_std must be > 0 (got 0.0)")
-    device = _device(device)
-    with _threads(num_threads):
+    device = resolve_device(device)
+    with limit_threads(num_threads), deterministic():
         return _train(images, latent_dim, epochs, batch_size, lr, likelihood, pixel_std,
                       as_rng(seed), device)
 
 
 def _train(images, latent_dim, epochs, batch_size, lr, likelihood, pixel_std, rng, device):
-    gen = torch.Generator().manual_seed(_torch_seed(rng))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_torch_seed(rng))
+    gen = torch_generator(rng)
+    with seeded(rng):  # the initial weights, without touching torch's global random state
         model = VAE(side=images.shape[-1], latent_dim=latent_dim)
     model.to(device)
     images = images.to(device)
@@ -268,8 +233,7 @@ def decode_samples(model: VAE, n: int, seed=None, z: torch.Tensor | None = None)
         raise ValueError(f"model must be a VAE (got {type(model).__name__})")
     if z is None:
         n = check_int("n", n, 1)
-        gen = torch.Generator().manual_seed(_torch_seed(as_rng(seed)))
-        z = torch.randn(n, model.latent_dim, generator=gen)
+        z = torch.randn(n, model.latent_dim, generator=torch_generator(seed))
     device = next(model.parameters()).device
     with torch.no_grad():
         return torch.sigmoid(model.decode(z.to(device))).cpu()
@@ -286,56 +250,11 @@ def encode(model: VAE, images) -> np.ndarray:
     return mu.cpu().numpy().astype(float)
 
 
-@dataclass(frozen=True, eq=False)
-class VAEChain:
-    """What :func:`recursive_vae` keeps of each generation.
-
-    Used in chapter 5, Collapse in models trained from scratch.
-
-    Attributes
-    ----------
-    grids : ndarray, shape (n_generations + 1, n_show, side, side)
-        Row n: generation n's decoder applied to the same ``n_show`` latent points.
-    real : ndarray, shape (n_show, side, side)
-        Real training images, for comparison.
-    latents : ndarray, shape (n_generations + 1, n_score, latent_dim)
-        Row n: the generation-0 encoder's means for ``n_score`` samples of generation n.
-    real_latents : ndarray, shape (n_score, latent_dim)
-        The generation-0 encoder's means for ``n_score`` real images.
-    losses : list of list of float
-        Training loss per epoch, per generation.
-    pixel_std : ndarray, shape (n_generations + 1,)
-        Standard deviation across samples of each pixel, averaged over pixels: how much the
-        generation's samples differ from one another.
-    """
-
-    grids: np.ndarray
-    real: np.ndarray
-    latents: np.ndarray
-    real_latents: np.ndarray
-    losses: list = field(repr=False)
-    pixel_std: np.ndarray = field(repr=False)
-
-    @property
-    def n_generations(self) -> int:
-        """Generations after generation 0."""
-        return self.latents.shape[0] - 1
-
-    def spread(self) -> np.ndarray:
-        """Latent spread per generation: the std of the generation-0 encoder's means, averaged
-        over latent dimensions, shape (n_generations + 1,)."""
-        return self.latents.std(axis=1).mean(axis=-1)
-
-    def real_spread(self) -> float:
-        """The same spread for real images."""
-        return float(self.real_latents.std(axis=0).mean())
-
-
 def recursive_vae(n_generations: int = 10, images=None, latent_dim: int = 8, epochs: int = 20,
                   batch_size: int = 64, lr: float = 2e-3, likelihood: str = "gaussian",
                   pixel_std: float = 0.1, n_samples: int | None = None, n_show: int = 8,
                   n_score: int = 500, seed=None, device=None, num_threads: int | None = 1,
-                  progress: bool = True) -> VAEChain:
+                  progress: bool = True) -> Chains:
     """Train a VAE, then train each next generation from scratch on the last one's samples.
 
     Generation 0 trains on ``images`` (default: the 8x8 digits). Generation n >= 1 trains a fresh
@@ -347,27 +266,44 @@ def recursive_vae(n_generations: int = 10, images=None, latent_dim: int = 8, epo
     ``TQDM_DISABLE`` is set).
 
     Used in chapter 5, Collapse in models trained from scratch.
+
+    Returns
+    -------
+    Chains
+        One chain (``n_chains == 1``), row n for generation n:
+
+        - ``latents`` (n + 1, 1, n_score, latent_dim): the generation-0 encoder's means for
+          ``n_score`` samples of generation n (see :func:`spread`);
+        - ``grids`` (n + 1, 1, n_show, side, side): generation n's decoder on the same ``n_show``
+          latent points;
+        - ``pixel_spread`` (n + 1, 1): the standard deviation across generation n's samples of
+          each pixel, averaged over pixels: how much its samples differ from one another;
+        - ``losses`` (n + 1, 1, epochs): the training loss per epoch.
+
+        ``info`` holds ``real`` (n_show, side, side), real training images; ``real_latents``
+        (n_score, latent_dim), the generation-0 encoder's means for real images (see
+        :func:`real_spread`); and the settings.
     """
     n = check_int("n_generations", n_generations, 0)
     images = load_images("digits") if images is None else _check_images(images)
     n_samples = images.shape[0] if n_samples is None else check_int("n_samples", n_samples, 1)
     n_show = check_int("n_show", n_show, 1)
     n_score = check_int("n_score", n_score, 2)
+    latent_dim = check_int("latent_dim", latent_dim, 1)
     rng = as_rng(seed)
     kw = dict(latent_dim=latent_dim, epochs=epochs, batch_size=batch_size, lr=lr,
-              likelihood=likelihood, pixel_std=pixel_std, device=_device(device),
+              likelihood=likelihood, pixel_std=pixel_std, device=resolve_device(device),
               num_threads=num_threads)
-    show_z = torch.randn(n_show, check_int("latent_dim", latent_dim, 1),
-                         generator=torch.Generator().manual_seed(_torch_seed(rng)))
+    show_z = torch.randn(n_show, latent_dim, generator=torch_generator(rng))
     real_idx = np.sort(rng.choice(images.shape[0], size=min(n_score, images.shape[0]),
                                   replace=False))
-    grids, latents, losses, pixel_std_gen = [], [], [], []
+    grids, latents, losses, spreads = [], [], [], []
     data = images
     encoder0 = None
     bar = progress_bar(total=n + 1, desc="VAE generations", enabled=progress)
     # The whole loop under one thread setting: decoding with a different number of threads
     # changes the last bits of the samples, and training amplifies them.
-    with bar, _threads(num_threads):
+    with bar, limit_threads(num_threads):
         for _g in range(n + 1):
             model, loss = train_vae(data, seed=rng, **kw)
             losses.append(loss)
@@ -376,107 +312,34 @@ def recursive_vae(n_generations: int = 10, images=None, latent_dim: int = 8, epo
             samples = decode_samples(model, max(n_samples, n_score), seed=rng)
             latents.append(encode(encoder0, samples[:n_score]))
             grids.append(decode_samples(model, 0, z=show_z)[:, 0].numpy())
-            pixel_std_gen.append(float(samples[:n_samples].std(dim=0).mean()))
+            spreads.append(float(samples[:n_samples].std(dim=0).mean()))
             data = samples[:n_samples]
             bar.update()
         real_latents = encode(encoder0, images[real_idx])
-    real = images[real_idx[:n_show], 0].numpy()
-    return VAEChain(np.stack(grids), real, np.stack(latents), real_latents, losses,
-                    np.array(pixel_std_gen))
+    params = {"latents": np.stack(latents)[:, None], "grids": np.stack(grids)[:, None],
+              "pixel_spread": np.array(spreads)[:, None], "losses": np.array(losses)[:, None]}
+    info = {"real": images[real_idx[:n_show], 0].numpy(), "real_latents": real_latents,
+            "likelihood": likelihood, "latent_dim": latent_dim, "epochs": epochs,
+            "n_samples": n_samples}
+    return Chains(params, info)
 
 
-# ---------------------------------------------------------------------------------- charts
+def _check_chains(chains) -> Chains:
+    if not isinstance(chains, Chains) or "latents" not in chains.params \
+            or "real_latents" not in chains.info:
+        raise ValueError(f"chains must be the Chains that vae.recursive_vae returns "
+                         f"(got {show(chains)})")
+    return chains
 
 
-def image_grid_chart(chain: VAEChain, generations=None, max_rows: int = 5000) -> alt.Chart:
-    """Greyscale image grid: real images on top, then each generation's decoder on the same z.
-
-    Drawn with Altair rectangles (one per pixel); images larger than fits ``max_rows`` rows are
-    shown average-pooled. Used in chapter 5, Collapse in models trained from scratch.
-    """
-    if not isinstance(chain, VAEChain):
-        raise ValueError(f"chain must be a VAEChain (got {type(chain).__name__})")
-    gens = list(range(chain.n_generations + 1)) if generations is None else [
-        check_int("generations", g, 0, chain.n_generations) for g in generations]
-    rows = [("real data", chain.real)] + [(f"generation {g}", chain.grids[g]) for g in gens]
-    k, side = chain.real.shape[0], chain.real.shape[-1]
-    pool = 1
-    while len(rows) * k * (side // pool) ** 2 > max_rows and side // pool > 4:
-        pool += 1
-        while side % pool:
-            pool += 1
-    s = side // pool
-    frames = []
-    for r, (label, imgs) in enumerate(rows):
-        pooled = imgs[:, : s * pool, : s * pool].reshape(k, s, pool, s, pool).mean(axis=(2, 4))
-        idx, yy, xx = np.meshgrid(np.arange(k), np.arange(s), np.arange(s), indexing="ij")
-        frames.append(pd.DataFrame({
-            "row": label, "order": r, "x": (idx * (s + 1) + xx).ravel(), "y": yy.ravel(),
-            "v": np.round(pooled[idx, yy, xx].ravel(), 3)}))
-    data = pd.concat(frames, ignore_index=True)
-    cell = max(4, 24 // s * 2)
-    width = (k * (s + 1) - 1) * cell
-    chart = alt.Chart(data).mark_rect().encode(
-        x=alt.X("x:O", axis=None),
-        y=alt.Y("y:O", axis=None),
-        color=alt.Color("v:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]), legend=None),
-    ).properties(width=width, height=s * cell).facet(
-        row=alt.Row("row:N", sort=[label for label, _ in rows], title=None,
-                    header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=12)),
-        spacing=4,
-    ).properties(title="The same latent points, decoded by each generation")
-    return charts.style(chart)
+def spread(chains: Chains) -> np.ndarray:
+    """Latent spread per generation: the standard deviation of the generation-0 encoder's means
+    over a generation's samples, averaged over latent dimensions. Shape (n_generations + 1,
+    n_chains). The paper's measure of a VAE's collapse; used in chapter 5."""
+    return _check_chains(chains).latents.std(axis=2).mean(axis=-1)
 
 
-def latent_chart(chain: VAEChain, generation: int | None = None) -> alt.HConcatChart:
-    """The generation-0 encoder's view of every generation: spread (left), codes (right).
-
-    Left: latent spread per generation, against the real data's. Right: the codes of one
-    generation (slider) on the two principal axes of the real data's codes, real codes in grey.
-    Used in chapter 5, Collapse in models trained from scratch.
-    """
-    if not isinstance(chain, VAEChain):
-        raise ValueError(f"chain must be a VAEChain (got {type(chain).__name__})")
-    n = chain.n_generations
-    generation = n if generation is None else check_int("generation", generation, 0, n)
-    spread = pd.DataFrame({"generation": np.arange(n + 1), "spread": chain.spread().round(4)})
-    real_level = chain.real_spread()
-    x = alt.X("generation:Q", title="generation n", axis=alt.Axis(tickMinStep=1))
-    line = alt.Chart(spread).mark_line(point=True, color="#4c78a8").encode(
-        x, alt.Y("spread:Q", title="latent spread (gen-0 encoder)", scale=alt.Scale(zero=True)),
-        tooltip=["generation", "spread"])
-    rule = alt.Chart(pd.DataFrame({"spread": [real_level]})).mark_rule(
-        color="#222222", strokeDash=[5, 3]).encode(y="spread:Q")
-    label = alt.Chart(pd.DataFrame({"spread": [real_level], "t": ["real data"]})).mark_text(
-        align="left", dx=4, dy=-6, color="#222222").encode(y="spread:Q", text="t:N", x=alt.value(0))
-    left = alt.layer(line, rule, label).properties(width=260, height=260,
-                                                   title="Spread of the latent codes")
-    centre = chain.real_latents.mean(axis=0)
-    _, _, vt = np.linalg.svd(chain.real_latents - centre, full_matrices=False)
-    axes = vt[:2].T
-
-    def project(z):
-        return (z - centre) @ axes
-
-    # At most about 2500 points in all: a light page (Altair refuses more than 5000 rows).
-    per = max(1, min(chain.latents.shape[1], 2500 // (n + 2)))
-    frames = [pd.DataFrame(project(chain.real_latents[:per]), columns=["pc1", "pc2"]).assign(
-        generation=-1)]
-    for g in range(n + 1):
-        frames.append(pd.DataFrame(project(chain.latents[g, :per]),
-                                   columns=["pc1", "pc2"]).assign(generation=g))
-    codes = pd.concat(frames, ignore_index=True).round(3)
-    lim = float(np.abs(codes[["pc1", "pc2"]]).quantile(0.995).max()) * 1.05
-    pick = alt.param(name="vae_generation", value=generation, bind=alt.binding_range(
-        min=0, max=n, step=1, name="generation "))
-    scale = alt.Scale(domain=[-lim, lim])
-    xs, ys = alt.X("pc1:Q", title="axis 1", scale=scale), alt.Y("pc2:Q", title="axis 2",
-                                                                 scale=scale)
-    base = alt.Chart(codes)
-    real = base.transform_filter(alt.datum.generation == -1).mark_circle(
-        size=12, color="#bbbbbb", opacity=0.6).encode(xs, ys)
-    gen = base.transform_filter(alt.datum.generation == pick).mark_circle(
-        size=14, color="#e45756", opacity=0.7).encode(xs, ys)
-    right = alt.layer(real, gen).add_params(pick).properties(
-        width=260, height=260, title="Codes: real data (grey), generation n (red)")
-    return charts.style(alt.hconcat(left, right))
+def real_spread(chains: Chains) -> float:
+    """The same spread for real images: the level a generation's samples would show if they were
+    as varied as the data. Used in chapter 5."""
+    return float(_check_chains(chains).info["real_latents"].std(axis=0).mean())

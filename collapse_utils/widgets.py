@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import charts
+from .figures import style
 
 
 def explorer(figure: Callable[..., Any], **controls: Any):
     """Sliders for ``figure``'s keyword arguments; ``figure`` returns a chart.
 
     ``controls`` maps each argument to an ipywidgets control (whose ``value``
-    is the default) or to a fixed value. Used in chapter 2 and later.
+    is the default) or to a fixed value. Used in chapter 2, Statistical approximation error.
     """
     import ipywidgets as w
 
-    if charts.in_book_build():
+    if style.in_book_build():
         defaults = {k: getattr(c, "value", c) for k, c in controls.items()}
         return figure(**defaults)
     fixed = {k: w.fixed(c) if not isinstance(c, w.Widget) else c for k, c in controls.items()}

@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collapse_utils import breeds, discrete
+from collapse_utils.chains import Chains
 
 
 @given(n=st.integers(2, len(breeds.BREEDS)), a=st.floats(0, 3))
@@ -53,25 +54,29 @@ def test_summary_starts_at_the_truth():
 
 
 def test_tidy_shares_drops_lost_breeds_and_keeps_the_rest():
-    runs = discrete.resample(breeds.breed_distribution(), 20, 30, seed=3)
-    tidy = breeds.tidy_shares(runs)
+    runs = discrete.resample(breeds.breed_distribution(), 20, 30, n_chains=2, seed=3)
+    tidy = breeds.tidy_shares(runs, chain=1)
     assert (tidy.share > 0).all()
     for g, rows in tidy.groupby("generation"):
         assert np.isclose(rows.share.sum(), 1)
-        assert len(rows) == np.count_nonzero(runs[g, 0])
+        assert len(rows) == np.count_nonzero(runs.probs[g, 1])
+        assert rows["breed"].tolist() == [breeds.BREEDS[k - 1] for k in rows["rank"]]
+    with pytest.raises(ValueError, match="^chain must be an integer in 0..1"):
+        breeds.tidy_shares(runs, chain=2)
 
 
-def test_charts_build():
-    runs = discrete.resample(breeds.breed_distribution(), 20, 10, n_chains=4, seed=1)
-    spec = breeds.shares_chart(runs, 20).to_dict()
-    assert spec["params"][0]["bind"]["input"] == "range"
-    summary = breeds.collapse_summary(runs).assign(M=20)
-    assert breeds.summary_chart(summary).to_dict()["vconcat"]
-
-
-def test_regimes_survival_chart_builds():
+def test_summary_of_a_regime_chain():
     from collapse_utils import remedies
 
-    runs = remedies.categorical_regime(breeds.breed_distribution(), "accumulate", 5, 30, seed=0)
-    summary = breeds.collapse_summary(runs).assign(regime="accumulate")
-    assert breeds.regimes_survival_chart(summary).to_dict()["hconcat"]
+    runs = remedies.categorical_regime(breeds.breed_distribution(), "keep_real", 5, 30, seed=0)
+    summary = breeds.collapse_summary(runs)
+    assert len(summary) == 6 and summary.breeds_left.iloc[0] == 20
+
+
+@pytest.mark.parametrize("bad", [np.full((3, 1, 20), 0.05), Chains({"means": np.zeros((2, 1))}),
+                                 Chains({"probs": np.full((2, 1, 21), 1 / 21)})])
+def test_summaries_take_chains_of_breed_shares(bad):
+    with pytest.raises(ValueError, match="^chains must be Chains of at most 20 breeds"):
+        breeds.collapse_summary(bad)
+    with pytest.raises(ValueError, match="^chains must be Chains"):
+        breeds.tidy_shares(bad)

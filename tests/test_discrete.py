@@ -14,13 +14,19 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collapse_utils.chains import Chains
 from collapse_utils.discrete import (
+    absorption_runs,
+    absorption_table,
+    diffusion_absorption_time,
     expected_absorption_time,
+    loss_grid,
     prob_absorbed_by,
     prob_eventually_lost,
     prob_lost_by,
     prob_lost_in_one_generation,
     resample,
+    survival_table,
     surviving_categories,
     transition_matrix,
 )
@@ -188,7 +194,7 @@ C = 20_000
 def two_category_chains():
     # M = 10, q = 0.3: absorption takes ~12 generations on average; the slowest mode decays as
     # (1 - 1/M)^n, so after 400 generations every chain is absorbed.
-    return resample([0.3, 0.7], 10, 400, n_chains=C, seed=2024)
+    return resample([0.3, 0.7], 10, 400, n_chains=C, seed=2024).probs
 
 
 def test_simulated_loss_in_one_generation(two_category_chains):
@@ -219,14 +225,14 @@ def test_simulated_absorption_time(two_category_chains):
 
 def test_check_has_power():
     """The binomial 4-SE check rejects an exponent off by one."""
-    chains = resample([0.3, 0.7], 10, 1, n_chains=C, seed=1)
+    chains = resample([0.3, 0.7], 10, 1, n_chains=C, seed=1).probs
     with pytest.raises(AssertionError):
         assert_frequency_within_se(chains[1, :, 0] == 0, prob_lost_in_one_generation(0.3, 9))
 
 
 def test_rare_category_in_many():
     probs = np.array([0.05, 0.15, 0.3, 0.5])
-    chains = resample(probs, 20, 1, n_chains=C, seed=3)
+    chains = resample(probs, 20, 1, n_chains=C, seed=3).probs
     for k, q in enumerate(probs):
         assert_frequency_within_se(chains[1, :, k] == 0, prob_lost_in_one_generation(q, 20))
 
@@ -236,6 +242,7 @@ def test_surviving_categories():
     np.testing.assert_array_equal(surviving_categories(dists), [[2, 1], [3, 1]])
     chains = resample(np.full(20, 0.05), 20, 300, n_chains=50, seed=4)
     alive = surviving_categories(chains)
+    np.testing.assert_array_equal(alive, surviving_categories(chains.probs))
     assert alive.shape == (301, 50) and alive[0].tolist() == [20] * 50
     assert np.all(np.diff(alive, axis=0) <= 0) and np.all(alive[-1] >= 1)
 
@@ -265,33 +272,129 @@ def resample_args(draw):
 @settings(max_examples=100, deadline=None)
 @given(args=resample_args())
 def test_resample_properties(args):
-    out = resample(**args)
+    chains = resample(**args)
+    out = chains.probs
     n, c, k = args["n_generations"], args["n_chains"], len(args["probs"])
-    assert out.shape == (n + 1, c, k)
+    assert isinstance(chains, Chains) and list(chains.params) == ["probs"]
+    assert out.shape == (n + 1, c, k) and chains.n_generations == n and chains.n_chains == c
     np.testing.assert_allclose(out[0], np.broadcast_to(args["probs"], (c, k)), rtol=1e-15)
     assert np.all(out >= 0)
     np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
     sizes = np.broadcast_to(args["sample_size"], (n,))
+    np.testing.assert_array_equal(chains.info["sample_sizes"], sizes)
     for i in range(1, n + 1):
         counts = out[i] * sizes[i - 1]
         np.testing.assert_allclose(counts, np.rint(counts), atol=1e-9)
     # A category once lost never returns.
     lost = out == 0
     assert np.all(lost[:-1] <= lost[1:])
-    np.testing.assert_array_equal(out, resample(**args))
+    np.testing.assert_array_equal(out, resample(**args).probs)
 
 
 def test_resample_seeds():
-    a = resample([0.2, 0.8], 5, 10, n_chains=4, seed=9)
-    b = resample([0.2, 0.8], 5, 10, n_chains=4, seed=np.random.default_rng(9))
-    c = resample([0.2, 0.8], 5, 10, n_chains=4, seed=10)
+    a = resample([0.2, 0.8], 5, 10, n_chains=4, seed=9).probs
+    b = resample([0.2, 0.8], 5, 10, n_chains=4, seed=np.random.default_rng(9)).probs
+    c = resample([0.2, 0.8], 5, 10, n_chains=4, seed=10).probs
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_resample_accepts_probabilities_within_tolerance():
-    out = resample([0.5, 0.5 + 5e-10], 4, 3, seed=0)
+    out = resample([0.5, 0.5 + 5e-10], 4, 3, seed=0).probs
     assert out[0].sum() == pytest.approx(1.0, abs=1e-15)
+
+
+# ------------------------------------------------------------ tables set beside the exact results
+
+
+@pytest.fixture(scope="module")
+def absorption():
+    return absorption_runs(12, 400, n_chains=4000, counts=[1, 3, 6, 11], seed=5)
+
+
+def test_absorption_runs_follow_each_chain_to_its_end(absorption):
+    assert list(absorption.columns) == ["M", "count", "q", "chain", "lost_first", "lost", "time"]
+    assert len(absorption) == 4 * 4000 and set(absorption["count"]) == {1, 3, 6, 11}
+    assert (absorption.time >= 1).all()
+    # A chain lost in generation 1 is lost for good, at time 1.
+    first = absorption[absorption.lost_first]
+    assert first.lost.all() and (first.time == 1).all()
+    again = absorption_runs(12, 400, n_chains=4000, counts=[1, 3, 6, 11], seed=5)
+    assert absorption.equals(again)
+    assert len(absorption_runs(5, 300, 2, seed=0)) == 4 * 2  # every count 1..M-1 by default
+
+
+def test_absorption_table_matches_the_exact_results(absorption):
+    table = absorption_table(absorption)
+    assert table["count"].tolist() == [1, 3, 6, 11]
+    q = table.q.to_numpy()
+    np.testing.assert_allclose(table.one_step, prob_lost_in_one_generation(q, 12), rtol=1e-15)
+    np.testing.assert_allclose(table.eventually, 1 - q, rtol=1e-15)
+    np.testing.assert_allclose(table.time, expected_absorption_time([1, 3, 6, 11], 12))
+    for key in ("one_step", "eventually", "time"):
+        exact, mc, se = (table[f"{key}{s}"].to_numpy() for s in ("", "_mc", "_se"))
+        # An exact value of 0 has a simulated mean of 0 and no standard error.
+        assert np.all(np.abs(mc - exact) <= 4 * se + 1e-12), key
+    # Binomial and sample-mean standard errors, from the chains themselves.
+    one = absorption[absorption["count"] == 3]
+    assert table.time_se[1] == pytest.approx(one.time.std(ddof=1) / np.sqrt(4000), rel=1e-12)
+    p = one.lost.mean()
+    assert table.eventually_se[1] == pytest.approx(np.sqrt(p * (1 - p) / 4000), rel=1e-12)
+
+
+def test_absorption_runs_refuse_too_short_a_run():
+    with pytest.raises(ValueError, match="^n_generations must be long enough"):
+        absorption_runs(50, 3, n_chains=10, counts=[25], seed=0)
+
+
+def test_diffusion_approximation_is_close_to_the_exact_time_for_large_m():
+    m = 400
+    counts = np.array([40, 100, 200, 300, 360])
+    exact = expected_absorption_time(counts, m)
+    approx = diffusion_absorption_time(counts / m, m)
+    np.testing.assert_allclose(approx, exact, rtol=0.02)
+    assert diffusion_absorption_time(0.5, 10) == pytest.approx(20 * np.log(2), rel=1e-15)
+    assert diffusion_absorption_time([0.0, 1.0], 10).tolist() == [0.0, 0.0]
+
+
+@pytest.fixture(scope="module")
+def loss():
+    return loss_grid(0.2, [5, 10, 20], n_generations=30, n_chains=4000, seed=0)
+
+
+def test_loss_grid_holds_the_exact_curves(loss):
+    assert list(loss.columns) == ["M", "n", "lost", "absorbed", "lost_mc", "absorbed_mc"]
+    assert len(loss) == 3 * 31
+    for m in [5, 10, 20]:
+        rows = loss[loss.M == m]
+        gens = rows.n.to_numpy()
+        np.testing.assert_array_equal(rows.lost, prob_lost_by(m // 5, m, gens))
+        np.testing.assert_array_equal(rows.absorbed, prob_absorbed_by(m // 5, m, gens))
+
+
+def test_loss_grid_simulation_matches_exact(loss):
+    for col in ["lost", "absorbed"]:
+        p = loss[col].to_numpy()
+        se = np.sqrt(p * (1 - p) / 4000)
+        assert np.all(np.abs(loss[f"{col}_mc"] - p) <= 4 * se + 1e-12)
+    assert (loss.absorbed_mc >= loss.lost_mc).all()
+    assert (loss[loss.n == 0][["lost_mc", "absorbed_mc"]] == 0).all().all()
+    assert loss_grid(0.5, [4, 6], 10, 50, seed=3).equals(loss_grid(0.5, [4, 6], 10, 50, seed=3))
+
+
+def test_survival_table_matches_exact():
+    counts = [10, 6, 3, 1]
+    table = survival_table(counts, n_generations=40, n_chains=4000, seed=8)
+    assert len(table) == 4 * 41 and table.groupby("category").q.first().tolist() == [
+        0.5, 0.3, 0.15, 0.05]
+    for k, rows in table.groupby("category"):
+        gens = rows.n.to_numpy()
+        np.testing.assert_allclose(rows.exact, 1 - prob_lost_by(counts[k], 20, gens))
+        p = rows.exact.to_numpy()
+        se = np.sqrt(p * (1 - p) / 4000)
+        assert np.all(np.abs(rows.simulated - p) <= 4 * se + 1e-12), k
+    start = table[table.n == 0]
+    assert (start.exact == 1).all() and (start.simulated == 1).all()
 
 
 # ------------------------------------------------------------------------------ error messages
@@ -319,6 +422,22 @@ BAD_CALLS = [
     (lambda: prob_absorbed_by(3, 10, -1), r"^n must be an integer >= 0"),
     (lambda: prob_lost_by(3.5, 10, 2), r"^count must be an integer in 0..10"),
     (lambda: prob_lost_by(3, 10, [1, 2.5]), r"^n must contain integers >= 0"),
+    (lambda: diffusion_absorption_time(1.5, 10), r"^q must be a probability"),
+    (lambda: absorption_runs(1, 10, 10), r"^sample_size must be an integer >= 2"),
+    (lambda: absorption_runs(10, 0, 10), r"^n_generations must be an integer >= 1"),
+    (lambda: absorption_runs(10, 10, 1), r"^n_chains must be an integer >= 2"),
+    (lambda: absorption_runs(10, 10, 5, counts=[0, 5]), r"^counts must contain integers in 1..9"),
+    (lambda: absorption_runs(10, 10, 5, counts=[]), r"^counts must be a non-empty 1-D"),
+    (lambda: absorption_table("runs"), r"^runs must be the DataFrame absorption_runs returns"),
+    (lambda: loss_grid(0.0, [5], 5, 10), r"^frequency must be in \(0, 1\)"),
+    (lambda: loss_grid(0.3, [5, 10], 5, 10), r"^frequency \* M must be an integer"),
+    (lambda: loss_grid(0.2, [], 5, 10), r"^sample_sizes must be a non-empty 1-D"),
+    (lambda: loss_grid(0.2, 10, 5, 10), r"^sample_sizes must be a non-empty 1-D"),
+    (lambda: loss_grid(0.2, [5], -1, 10), r"^n_generations must be an integer >= 0"),
+    (lambda: loss_grid(0.2, [5], 5, 1), r"^n_chains must be an integer >= 2"),
+    (lambda: survival_table([3, 0], 5, 10), r"^counts must contain integers >= 1"),
+    (lambda: survival_table(5, 5, 10), r"^counts must be a non-empty 1-D"),
+    (lambda: survival_table([3, 2], 5, 0), r"^n_chains must be an integer >= 1"),
 ]
 
 

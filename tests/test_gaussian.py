@@ -11,20 +11,26 @@ degrees of freedom, a missing factor) move the mean by many standard errors
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.special
 import scipy.stats
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.special import gammaln
 
+from collapse_utils.chains import Chains
 from collapse_utils.gaussian import (
-    GaussianChains,
+    expected_log_det,
+    expected_log_shrink,
     expected_mean_squared_drift,
     expected_std,
     expected_variance,
     expected_w2_squared,
+    log_determinants,
     simulate,
     std_shrink_factor,
+    variance_paths,
     w2_gaussians,
+    w2_squared_to_start,
 )
 
 ESTIMATORS = ["unbiased", "mle"]
@@ -55,43 +61,45 @@ def chains(request):
 
 def test_expected_std_matches_simulation(chains):
     for n in GENS:
-        assert_mean_within_se(chains.stds[n], expected_std(n, M, STD, chains.estimator))
+        assert_mean_within_se(chains.stds[n], expected_std(n, M, STD, chains.info["estimator"]))
 
 
 def test_expected_variance_matches_simulation(chains):
     # Small n: sigma_n^2 is a product of n scaled chi2, heavy-tailed as n grows.
     for n in [1, 5, 10]:
-        assert_mean_within_se(chains.variances[n], expected_variance(n, M, STD, chains.estimator))
+        assert_mean_within_se(chains.stds[n] ** 2,
+                              expected_variance(n, M, STD, chains.info["estimator"]))
 
 
 def test_expected_mean_drift_matches_simulation(chains):
     for n in GENS:
         drift = (chains.means[n] - MEAN) ** 2
-        assert_mean_within_se(drift, expected_mean_squared_drift(n, M, STD, chains.estimator))
+        assert_mean_within_se(drift,
+                              expected_mean_squared_drift(n, M, STD, chains.info["estimator"]))
 
 
 def test_expected_w2_matches_simulation(chains):
-    w2 = chains.w2_squared_to_start()
+    w2 = w2_squared_to_start(chains)
     for n in GENS:
-        assert_mean_within_se(w2[n], expected_w2_squared(n, M, STD, chains.estimator))
+        assert_mean_within_se(w2[n], expected_w2_squared(n, M, STD, chains.info["estimator"]))
 
 
 def test_tolerance_rejects_the_wrong_estimator():
     """The 4-SE check has power: the mle closed form fails on unbiased chains."""
     run = simulate(10, M, std=STD, estimator="unbiased", n_chains=50_000, seed=7)
     with pytest.raises(AssertionError):
-        assert_mean_within_se(run.variances[10], expected_variance(10, M, STD, "mle"))
+        assert_mean_within_se(run.stds[10] ** 2, expected_variance(10, M, STD, "mle"))
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_growing_sample_sizes_match_closed_forms(estimator):
     sizes = 5 + np.arange(1, 31)  # M_i = 5 + i
     run = simulate(30, sizes, MEAN, STD, estimator=estimator, n_chains=50_000, seed=11)
-    np.testing.assert_array_equal(run.sample_sizes, sizes)
-    w2 = run.w2_squared_to_start()
+    np.testing.assert_array_equal(run.info["sample_sizes"], sizes)
+    w2 = w2_squared_to_start(run)
     for n in [1, 10, 30]:
         assert_mean_within_se(run.stds[n], expected_std(n, sizes, STD, estimator))
-        assert_mean_within_se(run.variances[n], expected_variance(n, sizes, STD, estimator))
+        assert_mean_within_se(run.stds[n] ** 2, expected_variance(n, sizes, STD, estimator))
         drift = (run.means[n] - MEAN) ** 2
         assert_mean_within_se(drift, expected_mean_squared_drift(n, sizes, STD, estimator))
         assert_mean_within_se(w2[n], expected_w2_squared(n, sizes, STD, estimator))
@@ -183,7 +191,7 @@ def test_exact_and_samples_agree_in_distribution_1d(estimator):
     kw = dict(mean=MEAN, std=STD, estimator=estimator, n_chains=4000)
     exact = simulate(15, 8, seed=1, method="exact", **kw)
     samples = simulate(15, 8, seed=2, method="samples", **kw)
-    assert samples.method == "samples"
+    assert samples.info["method"] == "samples"
     for n in [1, 15]:
         p_std = scipy.stats.ks_2samp(np.log(exact.stds[n]), np.log(samples.stds[n])).pvalue
         p_mean = scipy.stats.ks_2samp(exact.means[n], samples.means[n]).pvalue
@@ -201,7 +209,7 @@ def test_ks_detects_a_wrong_estimator():
 def test_one_generation_follows_the_sampling_law(method):
     m = 7
     run = simulate(1, m, MEAN, STD, n_chains=4000, seed=3, method=method)
-    scaled = (m - 1) * run.variances[1] / STD**2
+    scaled = (m - 1) * run.stds[1] ** 2 / STD**2
     assert scipy.stats.kstest(scaled, scipy.stats.chi2(m - 1).cdf).pvalue > ALPHA
     z = (run.means[1] - MEAN) / (STD / np.sqrt(m))
     assert scipy.stats.kstest(z, "norm").pvalue > ALPHA
@@ -222,7 +230,7 @@ def test_exact_and_samples_agree_in_distribution_nd():
     kw = dict(mean=0.5, cov=cov, n_chains=3000, estimator="unbiased")
     exact = simulate(10, 6, seed=5, **kw)
     samples = simulate(10, 6, seed=6, method="samples", **kw)
-    assert exact.method == "exact"
+    assert exact.info["method"] == "exact"
     for stat in [
         lambda r: np.linalg.slogdet(r.covs[10])[1],
         lambda r: np.log(np.trace(r.covs[10], axis1=1, axis2=2)),
@@ -235,8 +243,8 @@ def test_exact_and_samples_agree_in_distribution_nd():
 def test_one_dimensional_cov_matches_scalar_law():
     vector = simulate(10, 5, cov=[[4.0]], n_chains=4000, seed=8)
     scalar = simulate(10, 5, std=2.0, n_chains=4000, seed=9)
-    assert vector.covs.shape == (11, 4000, 1, 1) and vector.dim == 1
-    p = scipy.stats.ks_2samp(vector.covs[10, :, 0, 0], scalar.variances[10]).pvalue
+    assert vector.covs.shape == (11, 4000, 1, 1) and vector.means.shape == (11, 4000, 1)
+    p = scipy.stats.ks_2samp(vector.covs[10, :, 0, 0], scalar.stds[10] ** 2).pvalue
     assert p > ALPHA
 
 
@@ -268,19 +276,90 @@ def test_nd_singular_start_stays_in_its_subspace():
 
 def test_nd_falls_back_to_samples_when_m_is_small():
     run = simulate(5, 3, cov=np.eye(3), n_chains=10, seed=0)
-    assert run.method == "samples" and run.covs.shape == (6, 10, 3, 3)
-    assert simulate(5, 4, cov=np.eye(3), seed=0).method == "exact"
+    assert run.info["method"] == "samples" and run.covs.shape == (6, 10, 3, 3)
+    assert simulate(5, 4, cov=np.eye(3), seed=0).info["method"] == "exact"
 
 
 def test_w2_squared_to_start_nd_matches_w2_gaussians():
     cov = np.array([[1.0, 0.3], [0.3, 0.5]])
     run = simulate(5, 6, [0.0, 1.0], cov=cov, n_chains=7, seed=14)
-    w2 = run.w2_squared_to_start()
+    w2 = w2_squared_to_start(run)
     assert w2.shape == (6, 7)
     np.testing.assert_allclose(w2[0], 0.0, atol=1e-12)
     for n, c in [(1, 0), (3, 4), (5, 6)]:
         expect = w2_gaussians(run.means[n, c], run.covs[n, c], run.means[0, c], run.covs[0, c])
         assert w2[n, c] == pytest.approx(expect**2, rel=1e-9, abs=1e-14)
+
+
+# ------------------------------------------------------------------ the almost-sure log rate
+
+
+def test_expected_log_shrink_exact_values():
+    # E[log chi2_k] = psi(k/2) + log 2: 1-D unbiased, E[log S] = psi((M-1)/2) - log((M-1)/2).
+    m = np.array([3, 10, 100])
+    np.testing.assert_allclose(expected_log_shrink(m),
+                               scipy.special.digamma((m - 1) / 2) - np.log((m - 1) / 2),
+                               rtol=1e-14)
+    # The mle divides by M: the factor (M - 1)/M enters the log once per dimension.
+    m = m + 2  # d = 3 needs M >= 4
+    np.testing.assert_allclose(expected_log_shrink(m, 3, "mle") - expected_log_shrink(m, 3),
+                               3 * np.log((m - 1) / m), rtol=1e-12)
+    # About -d(d+1)/2 / (M - 1) for large M.
+    assert expected_log_shrink(10_000, 5) == pytest.approx(-15 / 9_999, rel=1e-3)
+    assert isinstance(expected_log_shrink(10), float)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_expected_log_shrink_matches_simulation(estimator):
+    run = simulate(1, 8, cov=np.eye(3), estimator=estimator, n_chains=20_000, seed=21)
+    step = log_determinants(run)[1] - log_determinants(run)[0]
+    assert_mean_within_se(step, expected_log_shrink(8, 3, estimator))
+    one = simulate(1, 8, estimator=estimator, n_chains=20_000, seed=22)
+    assert_mean_within_se(np.log(one.stds[1] ** 2), expected_log_shrink(8, 1, estimator))
+
+
+def test_expected_log_det_matches_simulation():
+    cov = np.array([[2.0, 0.6], [0.6, 1.0]])
+    sizes = [6, 8, 10, 12, 14]
+    run = simulate(5, sizes, cov=cov, n_chains=20_000, seed=23)
+    logdet = log_determinants(run)
+    np.testing.assert_allclose(logdet[0], np.log(np.linalg.det(cov)), rtol=1e-12)
+    for n in range(6):
+        assert_mean_within_se(logdet[n], expected_log_det(n, sizes, cov))
+    # Constant M: a straight line, the same as the constant sequence.
+    n = np.arange(30)
+    np.testing.assert_allclose(expected_log_det(n, 9, cov),
+                               np.log(np.linalg.det(cov)) + n * expected_log_shrink(9, 2),
+                               rtol=1e-13)
+    np.testing.assert_allclose(expected_log_det(n, [9] * 29, cov), expected_log_det(n, 9, cov),
+                               rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ variance_paths
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_variance_paths(estimator):
+    paths, summary = variance_paths(10, 20, n_chains=20_000, n_paths=3, estimator=estimator,
+                                    seed=2)
+    assert len(paths) == 3 * 21 and set(paths.chain) == {0, 1, 2}
+    assert summary.attrs == {"M": 10, "estimator": estimator, "n_chains": 20_000}
+    gens = summary.n.to_numpy()
+    np.testing.assert_allclose(summary.closed_mean,
+                               expected_variance(gens, 10, estimator=estimator))
+    divisor = 9 if estimator == "unbiased" else 10
+    np.testing.assert_allclose(summary.typical,
+                               np.exp(gens * (scipy.special.digamma(4.5) + np.log(2 / divisor))))
+    # The same seed draws the same chains: paths are the first chains of the summary's run.
+    run = simulate(20, 10, estimator=estimator, n_chains=20_000, seed=2)
+    np.testing.assert_array_equal(paths[paths.chain == 1].variance, run.stds[:, 1] ** 2)
+    np.testing.assert_allclose(summary.mc_median, np.median(run.stds**2, axis=1))
+    # Light tail up to n = 5 at M = 10: the mean of 20 000 chains is within 4 SE.
+    for n in range(6):
+        assert_mean_within_se(run.stds[n] ** 2, summary.closed_mean[n])
+    # The median tracks the almost-sure rate exp(n E[log S]) within a factor 2 by n = 20.
+    ratio = summary.mc_median.to_numpy()[1:] / summary.typical.to_numpy()[1:]
+    assert np.all((ratio > 0.5) & (ratio < 2))
 
 
 # --------------------------------------------------------------------- Theorem 3.1, qualitatively
@@ -294,9 +373,9 @@ def test_variance_collapses_while_its_mean_is_preserved():
     assert np.mean(run.stds[20 * m] < 0.1) > 0.99
     # ... while E[sigma_n^2] = 1 holds exactly, and on average over chains for small n.
     assert expected_variance(20 * m, m) == 1.0
-    assert_mean_within_se(run.variances[3], 1.0)
+    assert_mean_within_se(run.stds[3] ** 2, 1.0)
     # W2 to the start grows.
-    w2 = run.w2_squared_to_start().mean(axis=1)
+    w2 = w2_squared_to_start(run).mean(axis=1)
     assert w2[20 * m] > w2[m] > w2[1]
 
 
@@ -398,25 +477,25 @@ def test_simulate_shapes_and_reproducibility(args):
     run = simulate(**args)
     again = simulate(**args)
     n, c = args["n_generations"], args["n_chains"]
-    assert isinstance(run, GaussianChains)
+    assert isinstance(run, Chains)
     assert run.n_generations == n and run.n_chains == c
-    assert run.sample_sizes.shape == (n,)
+    assert run.info["sample_sizes"].shape == (n,)
+    assert run.info["estimator"] == args["estimator"]
     if args["cov"] is None:
-        assert run.means.shape == run.stds.shape == (n + 1, c) and run.covs is None
+        assert list(run.params) == ["means", "stds"]
+        assert run.means.shape == run.stds.shape == (n + 1, c)
         assert np.all(run.stds >= 0) and np.all(run.stds[0] == 1.0)
         np.testing.assert_array_equal(run.stds, again.stds)
     else:
         d = args["cov"].shape[0]
         assert run.means.shape == (n + 1, c, d) and run.covs.shape == (n + 1, c, d, d)
-        assert run.stds is None and run.dim == d
+        assert list(run.params) == ["means", "covs"]
         np.testing.assert_array_equal(run.covs[0], np.broadcast_to(args["cov"], (c, d, d)))
         np.testing.assert_array_equal(run.covs, again.covs)
-        with pytest.raises(ValueError, match="^variances"):
-            _ = run.variances
-        if args["method"] == "exact" and np.any(run.sample_sizes - 1 < d):
-            assert run.method == "samples"
+        if args["method"] == "exact" and np.any(run.info["sample_sizes"] - 1 < d):
+            assert run.info["method"] == "samples"
     np.testing.assert_array_equal(run.means, again.means)
-    assert np.all(np.isfinite(run.means)) and run.w2_squared_to_start().shape == (n + 1, c)
+    assert np.all(np.isfinite(run.means)) and w2_squared_to_start(run).shape == (n + 1, c)
 
 
 def test_seed_accepts_generator_and_differs_across_seeds():
@@ -469,6 +548,19 @@ BAD_CALLS = [
     (lambda: w2_gaussians([0, 0], np.eye(2), [0, 0, 0], np.eye(3)), r"^mean2 and cov2 must"),
     (lambda: w2_gaussians(0, 1, [0, 0], [[1, 0.2], [0, 1]]), r"^cov2 must be symmetric"),
     (lambda: w2_gaussians(0, 1, [0, 0], [[1, 2], [2, 1]]), r"^cov2 must be positive semi"),
+    (lambda: w2_squared_to_start(np.zeros((3, 2))), r"^chains must be Gaussian Chains"),
+    (lambda: w2_squared_to_start(Chains({"probs": np.ones((2, 1, 2))})), r"^chains must be"),
+    (lambda: log_determinants(simulate(2, 5)), r"^chains must be d-dimensional"),
+    (lambda: expected_log_shrink(3, dim=3), r"^sample_size must be an integer >= 4"),
+    (lambda: expected_log_shrink(5, dim=0), r"^dim must be an integer >= 1"),
+    (lambda: expected_log_shrink(5, estimator="ml"), r"^estimator must be one of"),
+    (lambda: expected_log_det(2, 5, [[1, 1], [1, 1]]), r"^cov must be positive definite"),
+    (lambda: expected_log_det(3, [5, 5], np.eye(2)), r"^n must be an integer in 0..2"),
+    (lambda: expected_log_det(1, 2, np.eye(2)), r"^sample_size must be an integer >= 3"),
+    (lambda: variance_paths(10, 5, n_chains=5, n_paths=6), r"^n_paths must be an integer in 1..5"),
+    (lambda: variance_paths(1, 5, n_chains=5, n_paths=1), r"^M must be an integer >= 2"),
+    (lambda: variance_paths(5, 5, n_chains=1, n_paths=1), r"^n_chains must be an integer >= 2"),
+    (lambda: variance_paths(5, 5, 5, 1, estimator="x"), r"^estimator must be one of"),
 ]
 
 

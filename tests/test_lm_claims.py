@@ -1,7 +1,7 @@
 """Every qualitative claim chapters 6 and 7 make about the book's language-model runs, checked
 against those runs: a change that breaks a sentence of the book fails here.
 
-The runs are the ones the book build made (``_build/runs``, see conftest.py): ``lm.run`` and
+The runs are the ones the book build made (``_build/runs``, see ``lm.run_dir``): ``lm.run`` and
 ``run_control`` resume them and compute nothing. On a machine that has not built the book they
 are computed first (about 5 minutes).
 """
@@ -128,9 +128,9 @@ def test_accumulate_takes_more_gradient_steps(run):
 
 
 def test_filtering_by_gen0_keeps_less_and_what_passes_is_hardly_cleaner(run):
-    from collapse_utils.lm import figures
+    from collapse_utils.lm.metrics import filter_by_gen0
 
-    f = figures.filter_by_gen0(run.sequences.query("regime != 'accumulate'"), quantile=0.9)
+    f = filter_by_gen0(run.sequences.query("regime != 'accumulate'"), quantile=0.9)
     for _, part in f.groupby("regime"):
         part = part.sort_values("generation")
         assert (part.kept_share.diff().dropna() <= 0).all()

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from collapse_utils.lm import PRESETS, RunConfig, preset
-from collapse_utils.lm.__main__ import main
-from collapse_utils.lm.config import WIKITEXT2_TRAIN_BLOCKS
+from collapse_utils.lm import PRESETS, RunConfig, TrainingSettings, preset
+from collapse_utils.lm.__main__ import main, parse
+from collapse_utils.lm.config import GROUPS, OWNER, WIKITEXT2_TRAIN_BLOCKS
 
 
 def test_paper_preset_has_the_papers_settings():
@@ -31,7 +31,7 @@ def test_paper_preset_trains_as_the_official_code():
 
 
 def test_protocol_table_reads_the_presets():
-    from collapse_utils.lm.config import PROTOCOL, protocol_table
+    from collapse_utils.lm.protocol import PROTOCOL, protocol_table
 
     table = protocol_table()
     assert len(table) == len(PROTOCOL)
@@ -56,25 +56,36 @@ def test_colab_and_cpu_small_presets():
 
 
 def test_every_preset_is_described_and_valid():
-    for name, (text, _) in PRESETS.items():
+    for name, (text, changes) in PRESETS.items():
         assert text
-        preset(name).validate()
+        c = preset(name)
+        assert all(getattr(c, k) == v for k, v in changes.items())
 
 
-def test_overrides_parse_text_like_the_command_line():
-    c = preset(
-        "cpu-small",
-        epochs="3",
-        seeds="0,1,2",
-        regimes="replace",
-        lr="1e-4",
-        max_train_blocks="none",
-        progress="false",
-    )
+def test_settings_are_grouped_by_concern_and_read_by_name():
+    c = preset("cpu-small", lr=1e-4)
+    assert c.lr == c.training.lr == 1e-4 and isinstance(c.training, TrainingSettings)
+    assert set(OWNER) == set(c.to_dict())  # every setting has one name and one group
+    assert {OWNER[k] for k in ("seeds", "device", "model", "data", "num_beams")} == {
+        "experiment", "execution", "base_model", "corpus", "decoding"}
+    assert set(GROUPS) == {f for f in RunConfig.__dataclass_fields__}
+    assert RunConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(AttributeError, match="no setting 'lrr'"):
+        c.lrr  # noqa: B018
+
+
+def test_the_command_line_parses_text_into_typed_settings():
+    c, args, _ = parse(["--epochs", "3", "--seeds", "0,1,2", "--regimes", "replace",
+                        "--set", "lr=1e-4", "--max_train_blocks", "none", "--no-progress",
+                        "--threads", "2", "--score_sequences", "false", "--out", "x"])
     assert c.epochs == 3 and all(c.epochs_for(r) == 3 for r in ("replace", "keep_real"))
     assert c.seeds == (0, 1, 2) and c.regimes == ("replace",) and c.lr == 1e-4
-    assert c.max_train_blocks is None and c.progress is False
-    assert RunConfig.from_dict(c.to_dict()) == c
+    assert c.max_train_blocks is None and c.progress is False and c.score_sequences is False
+    assert c.num_threads == 2 and args.out == "x"
+    assert c == preset("cpu-small", epochs=3, seeds=(0, 1, 2), regimes=("replace",), lr=1e-4,
+                       progress=False, num_threads=2, score_sequences=False)
+    paper, _, _ = parse(["--preset", "paper", "--max-train-blocks", "100"])
+    assert paper == preset("paper", max_train_blocks=100)
 
 
 @pytest.mark.parametrize(
@@ -107,6 +118,12 @@ def test_overrides_parse_text_like_the_command_line():
         (dict(weights="best"), "weights"),
         (dict(real_mix="on top"), "real_mix"),
         (dict(warmup_steps=10), "warmup_steps needs lr_schedule='step'"),
+        (dict(generations="3"), "generations must be an integer >= 1"),
+        (dict(max_train_blocks=0), "max_train_blocks must be an integer >= 1 or None"),
+        (dict(seeds=[0, -1]), "seeds must be an integer >= 0"),
+        (dict(progress="no"), "progress must be True or False"),
+        (dict(model=""), "model must be a non-empty text"),
+        (dict(grad_clip=float("inf")), "grad_clip must be a number > 0"),
     ],
 )
 def test_bad_settings_raise_naming_the_setting(changes, name):
@@ -122,10 +139,8 @@ def test_paper_block_size_checked_against_opt_context():
 def test_unknown_preset_and_setting():
     with pytest.raises(ValueError, match="preset"):
         preset("gpu-huge")
-    with pytest.raises(ValueError, match="unknown setting 'epoch'"):
+    with pytest.raises(ValueError, match="unknown setting 'epoch'; did you mean 'epochs'"):
         preset("cpu-small", epoch=3)
-    with pytest.raises(ValueError, match="generations cannot be read"):
-        preset("cpu-small", generations="many")
 
 
 def test_fp16_on_cpu_is_refused_before_work():
@@ -147,6 +162,9 @@ def run_cli(capsys, *argv):
         (["--set", "real_fraction=2", "--out", "x"], "real_fraction"),
         (["--set", "block_size=200", "--out", "x"], "block_size"),
         (["--regimes", "replace,forget", "--out", "x"], "regimes"),
+        (["--generations", "many", "--out", "x"], "--generations: invalid int"),
+        (["--precision", "fp8", "--out", "x"], "--precision: invalid choice"),
+        (["--epoch", "3", "--out", "x"], "unknown setting '--epoch'"),
         (
             [
                 "--data",
@@ -172,6 +190,7 @@ def test_cli_bad_settings_give_a_clean_usage_error(capsys, argv, text, tmp_path)
     code, out = run_cli(capsys, *argv)
     assert code == 2
     assert text in out.err and "Traceback" not in out.err
+    assert len(out.err.strip().splitlines()) == 1  # one line, not the usage of every setting
     assert not (tmp_path / "x").exists()
 
 
@@ -184,15 +203,28 @@ def test_cli_list_presets_and_dry_run(capsys):
     settings = json.loads(out[: out.index("\n# resolved")])
     assert settings["epochs"] == 3 and settings["seeds"] == [0, 1]
     assert settings["model"] == "facebook/opt-125m"
+    assert RunConfig.from_dict(settings) == preset("paper", epochs=3, seeds=(0, 1))
 
 
-def test_run_dir_follows_the_environment(monkeypatch):
+def test_cli_help_lists_every_setting_by_group(capsys):
+    code, out = run_cli(capsys, "--preset", "paper", "--help")
+    assert code == 0
+    for group in GROUPS.values():
+        assert f"\n{group._argument_group_name}:\n" in out.out
+    assert all(f"--{name}" in out.out for name in OWNER)
+    assert "{auto,fp32,fp16,bf16}" in out.out and "(default: facebook/opt-125m)" in out.out
+
+
+def test_run_dir_follows_the_environment_else_the_repository(monkeypatch):
+    from pathlib import Path
+
     from collapse_utils import lm
 
     monkeypatch.setenv("COLLAPSE_UTILS_RUNS", "/data/runs")
     assert lm.run_dir("cpu-small") == "/data/runs/cpu-small"
     monkeypatch.delenv("COLLAPSE_UTILS_RUNS")
-    assert lm.run_dir("cpu-small") == "runs/cpu-small"
+    repo = Path(__file__).resolve().parents[1]  # the book's own runs, when run from the repo
+    assert lm.run_dir("cpu-small") == str(repo / "_build" / "runs" / "cpu-small")
 
 
 def test_cli_out_naming_a_file_is_a_clean_usage_error(capsys, tmp_path):
@@ -223,6 +255,13 @@ def test_cli_ctrl_c_ends_in_one_line_and_exit_130(capsys, tmp_path, monkeypatch)
     assert main(["--out", str(tmp_path / "run")]) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "resume" in err and "Traceback" not in err
+
+
+def test_cli_out_under_a_file_is_a_clean_usage_error(capsys, tmp_path):
+    file = tmp_path / "results.txt"
+    file.write_text("not a folder")
+    code, out = run_cli(capsys, "--out", str(file / "run"))
+    assert code == 2 and "cannot be created" in out.err and "Traceback" not in out.err
 
 
 def test_a_run_that_cannot_load_its_model_leaves_no_folder(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from collapse_utils.lm import load_results, run
+from collapse_utils.lm.config import TrainingSettings
 from collapse_utils.lm.generate import continue_blocks
 from collapse_utils.lm.model import opt125m_config
 from collapse_utils.lm.train import Blocks, finetune, mean_loss, sequence_nll
@@ -50,11 +51,12 @@ def test_mixed_precision_finetune_matches_fp32_and_keeps_fp32_weights(precision)
     if precision == "bf16" and not torch.cuda.is_bf16_supported():
         pytest.skip("no bf16 on this GPU")
     train, val = Blocks.cat([repetitive_blocks(256)]), repetitive_blocks(64, seed=1)
-    kwargs = dict(epochs=6, lr=3e-3, lr_min=1e-4, batch_size=32, seed=0, weights="best_val")
+    settings = TrainingSettings(lr=3e-3, lr_min=1e-4, batch_size=32, weights="best_val")
+    kwargs = dict(epochs=6, seed=0)
     before = mean_loss(small_model(), val, device="cpu")
-    ref = finetune(small_model(), train, val, device="cpu", precision="fp32", **kwargs)
+    ref = finetune(small_model(), train, val, settings, device="cpu", precision="fp32", **kwargs)
     model = small_model()
-    res = finetune(model, train, val, device="cuda", precision=precision, **kwargs)
+    res = finetune(model, train, val, settings, device="cuda", precision=precision, **kwargs)
     assert all(math.isfinite(v) for v in res.val_losses)
     assert ref.best_val_loss < before - 1.0  # the fp32 reference learns
     assert res.best_val_loss == pytest.approx(ref.best_val_loss, rel=0.05)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from collapse_utils.lm import HubUnavailableError, preset, write_synthetic_files
 from collapse_utils.lm.__main__ import main
+from collapse_utils.lm.config import TrainingSettings
 from collapse_utils.lm.data import load_rows, load_splits, make_blocks, tokenize_rows
 from collapse_utils.lm.generate import continue_blocks, generation_config
 from collapse_utils.lm.model import load_pretrained, opt125m_config
@@ -146,12 +147,13 @@ def test_epoch_cosine_matches_torch_cosine_annealing_stepped_per_epoch():
 
 def test_finetune_refuses_bad_choices_before_any_work(tiny):
     _, pre, splits = tiny
-    kwargs = dict(epochs=1, lr=1e-3, lr_min=1e-5, batch_size=16)
-    train = Blocks.cat([splits.train])
+    kwargs = dict(lr=1e-3, lr_min=1e-5, batch_size=16)
     with pytest.raises(ValueError, match="weights must be one of 'last', 'best_val'"):
-        finetune(pre.fresh(), train, splits.validation, weights="best", **kwargs)
+        TrainingSettings(weights="best", **kwargs)
     with pytest.raises(ValueError, match="warmup_steps needs lr_schedule='step'"):
-        finetune(pre.fresh(), train, splits.validation, warmup_steps=5, **kwargs)
+        TrainingSettings(warmup_steps=5, **kwargs)
+    with pytest.raises(ValueError, match="settings must be a TrainingSettings"):
+        finetune(pre.fresh(), Blocks.cat([splits.train]), splits.validation, kwargs, epochs=1)
 
 
 @pytest.mark.parametrize("weights", ["best_val", "last"])
@@ -162,12 +164,9 @@ def test_finetune_keeps_the_weights_asked_for(tiny, weights):
         model,
         Blocks.cat([splits.train]),
         splits.validation,
+        TrainingSettings(lr=5e-3, lr_min=1e-4, batch_size=16, weights=weights),
         epochs=4,
-        lr=5e-3,
-        lr_min=1e-4,
-        batch_size=16,
         seed=1,
-        weights=weights,
     )
     assert len(res.val_losses) == 4
     assert res.best_epoch == int(np.argmin(res.val_losses)) + 1

@@ -65,9 +65,11 @@ def assert_same_results(out, reference_out):
 
 def test_results_files_and_frames(reference, config):
     out, res, rec = reference
-    for name in ("config.json", "state.json", "results.csv", "samples.json", "reference.json"):
+    for name in ("config.json", "results.csv", "samples.json", "reference.json"):
         assert os.path.exists(os.path.join(out, name)), name
     assert len(res.results) == 2 * 3 and len(res.done) == 6
+    assert [n for n, _ in rec.events if n in ("trained", "evaluated", "generated", "scored")] \
+        == ["trained", "evaluated", "generated", "scored"] * 6
     assert list(res.results[["regime", "generation"]].itertuples(index=False, name=None)) == [
         ("keep_real", 0),
         ("keep_real", 1),
@@ -123,14 +125,15 @@ def test_keep_real_can_add_the_real_blocks_on_top(config, tmp_path):
 def test_the_official_mix_keeps_real_blocks_in_place_of_their_continuations(config, tmp_path):
     """Generation 1's set is the real blocks at the kept indices and generation 0's continuations
     of every other block: no block appears as both."""
-    from collapse_utils.lm.runner import _Run, derive_seed, real_subset
+    from collapse_utils.lm.results import Unit, derive_seed
+    from collapse_utils.lm.runner import _Run, real_subset
 
     cfg = config.replace(regimes=("keep_real",))
     run(cfg, str(tmp_path))
     ctx = _Run(cfg, str(tmp_path), None)
-    ctx.prepare()
-    blocks, sizes = ctx.training_set(0, "keep_real", 1)
-    real, syn = ctx.splits.train, ctx.synthetic(0, "keep_real", 0)
+    ctx.prepare(resume=True)
+    blocks, sizes = ctx.training_set(Unit(0, "keep_real", 1))
+    real, syn = ctx.splits.train, ctx.synthetic(Unit(0, "keep_real", 0))
     idx = real_subset(len(real), cfg.real_fraction, derive_seed(0, "keep_real", 1, "real"))
     rest = sorted(set(range(len(real))) - set(idx.tolist()))
     expected = torch.cat([syn[rest], real[idx]])
@@ -220,13 +223,47 @@ def test_more_generations_extend_a_finished_run(config, reference, tmp_path):
     assert len(load_results(out).results) == 7  # the folder keeps keep_real's 3 too
 
 
+def snapshot(out):
+    """Every file of a folder with its content."""
+    files = {}
+    for root, _, names in os.walk(out):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, out)] = f.read()
+    return files
+
+
 def test_other_settings_in_the_same_folder_are_refused(config, reference):
     out = reference[0]
-    before = open(os.path.join(out, "results.csv")).read()
+    before = snapshot(out)
     with pytest.raises(ValueError, match="other settings.*lr"):
         run(config.replace(lr=0.5), out)
-    assert open(os.path.join(out, "results.csv")).read() == before
-    assert json.load(open(os.path.join(out, "config.json")))["lr"] == config.lr
+    assert snapshot(out) == before
+
+
+def test_a_finished_run_called_again_writes_nothing(config, reference, tmp_path):
+    """The book's runs are resumed by every chapter and test that reads them: untouched."""
+    out = str(tmp_path / "run")
+    shutil.copytree(reference[0], out)
+    before = snapshot(out)
+    rec = Recorder()
+    again = run(config.replace(eval_batch_size=7, keep_models="all", progress=False), out,
+                on_event=rec)
+    assert rec.units() == [] and snapshot(out) == before
+    pd.testing.assert_frame_equal(again.results, reference[1].results)
+
+
+def test_results_are_rebuilt_from_the_records(config, reference, tmp_path):
+    """Killed after a unit's record but before results.csv: the next call only republishes."""
+    out = str(tmp_path / "run")
+    shutil.copytree(reference[0], out)
+    os.remove(os.path.join(out, "results.csv"))
+    os.remove(os.path.join(out, "samples.json"))
+    rec = Recorder()
+    run(config, out, on_event=rec)
+    assert rec.units() == []
+    assert_same_results(out, reference[0])
 
 
 def test_summaries_and_histograms_for_figures(reference):
@@ -245,9 +282,25 @@ def test_summaries_and_histograms_for_figures(reference):
 def test_a_smaller_call_keeps_what_the_folder_holds_in_config_json(config, reference, tmp_path):
     out = str(tmp_path / "run")
     shutil.copytree(reference[0], out)
-    run(config.replace(regimes=("replace",), generations=2), out)
-    saved = json.load(open(os.path.join(out, "config.json")))
-    assert saved["regimes"] == ["replace", "keep_real"] and saved["generations"] == 3
+    before = open(os.path.join(out, "config.json")).read()
+    run(config.replace(regimes=("replace",), generations=2, gen_batch_size=8), out)
+    assert open(os.path.join(out, "config.json")).read() == before  # not rewritten
+    run(config.replace(regimes=("accumulate",), generations=1), out)
+    saved = json.load(open(os.path.join(out, "config.json")))  # extended, nothing lost
+    assert saved["regimes"] == ["replace", "keep_real", "accumulate"]
+    assert saved["generations"] == 3 and saved["gen_batch_size"] == config.gen_batch_size
+
+
+def test_a_run_killed_before_its_first_unit_leaves_no_folder(config, tmp_path, monkeypatch):
+    from collapse_utils.lm import runner
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner._Run, "reference", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(config, str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
 
 
 def test_an_interrupted_folder_write_leaves_nothing_behind(tmp_path):
@@ -261,3 +314,29 @@ def test_an_interrupted_folder_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         _io.save_dir(str(tmp_path / "model"), write)
     assert os.listdir(tmp_path) == []
+
+
+def test_leftovers_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    """A process killed outright (no exception to clean up on) leaves a temporary copy; the next
+    write of the same path removes it, but not the copy of a writer still running."""
+    from collapse_utils.lm import _io
+
+    target = str(tmp_path / "model")
+    dead = subprocess_pid()
+    os.makedirs(f"{target}.tmp{dead}-0123abcd")
+    open(f"{target}.json.tmp{dead}-0123abcd", "w").close()
+    live = f"{target}.tmp{os.getpid()}-0123abcd"
+    os.makedirs(live)
+    _io.save_dir(target, lambda folder: os.makedirs(folder))
+    _io.write_json(target + ".json", {})
+    assert sorted(os.listdir(tmp_path)) == sorted(["model", "model.json", os.path.basename(live)])
+
+
+def subprocess_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

@@ -8,23 +8,24 @@ formula would fail it with probability about 6e-5.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from collapse_utils import gaussian, mixtures
+from collapse_utils import gaussian
+from collapse_utils.chains import Chains
 from collapse_utils.mixtures import (
     Mixture1D,
+    components_frame,
+    distance_to_truth,
     failure_modes,
     fit_mixture,
     fit_sklearn_mixture,
     kl_divergence,
     kl_to_gaussian,
-    l2_distance,
+    model_at,
     moment_match,
-    recursive_gmm,
     refit_chain,
     w2_distance,
     w2_to_gaussian,
@@ -288,150 +289,61 @@ def test_fit_mixture_is_a_projection_and_matches_sklearn():
 
 
 def test_refit_chain_perfect_information_stops_after_one_generation():
-    frame = refit_chain(TWO, 5)
-    assert list(frame.generation) == list(range(6))
-    assert frame.kl[0] == 0.0 and frame.w2[0] == 0.0
+    chains = refit_chain(TWO, 5)
+    assert isinstance(chains, Chains)
+    assert chains.n_generations == 5 and chains.n_chains == 1
+    # Row 0 is the truth; the one-Gaussian models leave their second slot empty.
+    assert model_at(chains, 0).n_components == 2
+    np.testing.assert_array_equal(chains.means[0, 0], TWO.means)
+    np.testing.assert_array_equal(chains.weights[1:, 0, 1], 0.0)
+    assert np.isnan(chains.means[1:, 0, 1]).all()
     q = moment_match(TWO)
-    np.testing.assert_array_equal(frame.kl[1:], kl_divergence(TWO, q))
-    np.testing.assert_array_equal(frame["std"][1:], q.std())
+    np.testing.assert_array_equal(chains.stds[1:, 0, 0], q.std())
+    kl = distance_to_truth(chains, "kl")
+    assert kl.shape == (6, 1) and kl[0, 0] == 0.0
+    np.testing.assert_allclose(kl[1:], kl_divergence(TWO, q), rtol=1e-9)
+    np.testing.assert_allclose(distance_to_truth(chains)[1:], w2_distance(TWO, q), rtol=1e-9)
     two = refit_chain(THREE, 3, n_components=2)
-    np.testing.assert_allclose(two.w2[1:], two.w2[1], rtol=1e-8)
+    assert model_at(two, 3).n_components == 2
+    w2 = distance_to_truth(two)
+    np.testing.assert_allclose(w2[1:], w2[1, 0], rtol=1e-8)
+    assert w2[1, 0] == pytest.approx(w2_distance(THREE, fit_mixture(THREE, 2)), rel=1e-12)
 
 
 def test_refit_chain_finite_samples_match_closed_forms():
-    m, chains = 20, 20_000
-    frame = refit_chain(TWO, 6, sample_size=m, n_chains=chains, seed=7)
-    gen1 = frame[frame.generation == 1]
-    assert_mean_within_se(gen1["mean"], 0.0)
+    m, n_chains = 20, 20_000
+    chains = refit_chain(TWO, 6, sample_size=m, n_chains=n_chains, seed=7)
+    means, stds = chains.means[..., 0], chains.stds[..., 0]
+    assert_mean_within_se(means[1], 0.0)
     # Unbiased estimator: E[sigma_n^2] = Var_p(X) for every n (a martingale from generation 1 on).
     for g in (1, 6):
-        assert_mean_within_se(frame[frame.generation == g]["std"] ** 2, TWO.var())
+        assert_mean_within_se(stds[g] ** 2, TWO.var())
     # Drift of the mean: generation 1 adds Var_p / M, each later one E[sigma^2] / M = Var_p / M.
-    drift = frame[frame.generation == 6]["mean"] ** 2
-    assert_mean_within_se(drift, 6 * TWO.var() / m)
-    # The metrics are those of the fitted Gaussians.
-    row = frame.iloc[chains + 3]
-    fitted = Mixture1D.gaussian(row["mean"], row["std"])
-    assert row.kl == pytest.approx(kl_divergence(TWO, fitted), rel=1e-9)
-    assert row.w2 == pytest.approx(w2_distance(TWO, fitted), rel=1e-9)
+    assert_mean_within_se(means[6] ** 2, 6 * TWO.var() / m)
+    # The distances are those of the fitted Gaussians.
+    fitted = model_at(chains, 1, 3)
+    assert fitted.n_components == 1 and fitted.mean() == means[1, 3]
+    assert distance_to_truth(chains, "kl")[1, 3] == pytest.approx(kl_divergence(TWO, fitted),
+                                                                rel=1e-9)
+    assert distance_to_truth(chains, "w2")[1, 3] == pytest.approx(w2_distance(TWO, fitted),
+                                                                rel=1e-9)
 
 
 def test_refit_chain_sklearn_runs_and_is_seeded():
     a = refit_chain(THREE, 2, n_components=2, sample_size=300, n_chains=2, seed=1)
     b = refit_chain(THREE, 2, n_components=2, sample_size=300, n_chains=2, seed=1)
-    pd.testing.assert_frame_equal(a, b)
-    assert len(a) == 6 and (a.w2[2:] > 0).all()
+    for name in ("weights", "means", "stds"):
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    assert a.means.shape == (3, 2, 3) and a.info["n_components"] == 2
+    np.testing.assert_allclose(a.weights.sum(axis=-1), 1.0, rtol=1e-12)
+    assert (distance_to_truth(a)[1:] > 0).all()
 
 
-# ------------------------------------------------------------------------ L2 between mixtures
-
-
-def test_l2_distance_1d_against_quadrature():
-    w1, m1, c1 = [0.3, 0.7], [[-1.0], [2.0]], [[[0.5]], [[1.5]]]
-    w2, m2, c2 = [1.0], [[0.5]], [[[2.0]]]
-    p = Mixture1D(w1, np.ravel(m1), np.sqrt(np.ravel(c1)))
-    q = Mixture1D(w2, np.ravel(m2), np.sqrt(np.ravel(c2)))
-    ref, _ = integrate.quad(lambda x: (p.pdf(x) - q.pdf(x)) ** 2, -20, 20, limit=200)
-    assert l2_distance(w1, m1, c1, w2, m2, c2) == pytest.approx(np.sqrt(ref), rel=1e-10)
-
-
-def test_l2_distance_2d_against_a_grid():
-    w1, m1 = [0.4, 0.6], [[0.0, 0.0], [2.0, 1.0]]
-    c1 = [[[1.0, 0.3], [0.3, 0.5]], [[0.4, -0.1], [-0.1, 0.8]]]
-    w2, m2, c2 = [1.0], [[1.0, 0.5]], [[[1.2, 0.2], [0.2, 1.0]]]
-    g = np.linspace(-7, 9, 801)
-    xx, yy = np.meshgrid(g, g, indexing="ij")
-    pts = np.stack([xx, yy], -1)
-
-    def density(w, m, c):
-        return sum(wk * stats.multivariate_normal(mk, ck).pdf(pts)
-                   for wk, mk, ck in zip(w, m, c, strict=True))
-
-    diff = (density(w1, m1, c1) - density(w2, m2, c2)) ** 2
-    ref = integrate.trapezoid(integrate.trapezoid(diff, g, axis=1), g)
-    assert l2_distance(w1, m1, c1, w2, m2, c2) == pytest.approx(np.sqrt(ref), rel=1e-6)
-
-
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 3))
-def test_l2_distance_is_a_metric(seed, d):
-    rng = np.random.default_rng(seed)
-
-    def random_gmm(k):
-        a = rng.normal(size=(k, d, d))
-        covs = a @ a.transpose(0, 2, 1) + 0.3 * np.eye(d)
-        return rng.dirichlet(np.ones(k)), rng.normal(size=(k, d)), covs
-
-    p, q, r = random_gmm(2), random_gmm(3), random_gmm(1)
-    assert l2_distance(*p, *p) == pytest.approx(0.0, abs=1e-7)
-    assert l2_distance(*p, *q) == pytest.approx(l2_distance(*q, *p), rel=1e-10)
-    assert l2_distance(*p, *q) <= l2_distance(*p, *r) + l2_distance(*r, *q) + 1e-9
-
-
-# ------------------------------------------------------------------------- the recursive GMM
-
-
-@pytest.fixture(scope="module")
-def gmm_chain():
-    return recursive_gmm(30, sample_size=200, keep=(0, 1, 30), seed=0, progress=False)
-
-
-def test_recursive_gmm_bookkeeping(gmm_chain):
-    c = gmm_chain
-    assert c.n_generations == 30
-    assert c.weights.shape == (31, 2) and c.means.shape == (31, 2, 2)
-    assert c.covs.shape == (31, 2, 2, 2)
-    np.testing.assert_allclose(c.weights.sum(axis=1), 1.0, rtol=1e-12)
-    assert sorted(c.samples) == [0, 1, 30] and c.samples[1].shape == (200, 2)
-    assert (c.labels[0] == -1).all() and set(np.unique(c.labels[30])) <= {0, 1}
-    l2 = c.l2_to_start()
-    assert l2[0] == 0.0
-    for g in (1, 30):
-        assert l2[g] == pytest.approx(l2_distance(c.weights[0], c.means[0], c.covs[0],
-                                                  c.weights[g], c.means[g], c.covs[g]),
-                                      rel=1e-10)
-    stds = c.component_stds()
-    np.testing.assert_allclose(stds[5, 1], np.sqrt(np.trace(c.covs[5, 1]) / 2), rtol=1e-14)
-
-
-def test_recursive_gmm_is_seeded_and_fresh(gmm_chain):
-    again = recursive_gmm(30, sample_size=200, keep=(0, 1, 30), seed=0, progress=False)
-    np.testing.assert_array_equal(again.means, gmm_chain.means)
-    other = recursive_gmm(30, sample_size=200, keep=(0, 1, 30), seed=1, progress=False)
-    assert not np.allclose(other.means[1:], gmm_chain.means[1:])
-
-
-def test_recursive_gmm_reused_state_repeats_the_noise():
-    """With one random_state, each component's standardised draws are the same every time."""
-    data = np.random.default_rng(0).normal(size=(300, 2))
-    c = recursive_gmm(3, sample_size=300, n_components=1, data=data, keep=(1, 2, 3),
-                      reuse_random_state=True, seed=1, progress=False)
-
-    def mahalanobis(x, g):
-        """|z| for x = mean + (a square root of cov) z: the same for the same noise z."""
-        diff = x - c.means[g - 1, 0]
-        return np.sqrt(np.einsum("ij,ij->i", diff, np.linalg.solve(c.covs[g - 1, 0], diff.T).T))
-
-    np.testing.assert_allclose(mahalanobis(c.samples[2], 2), mahalanobis(c.samples[3], 3),
-                               rtol=1e-8)
-
-
-def test_recursive_gmm_shrinks_small_samples():
-    c = recursive_gmm(300, sample_size=30, n_components=1, keep=(), seed=2, progress=False)
-    assert c.component_stds()[-1, 0] < 0.5 * c.component_stds()[0, 0]
-
-
-def test_charts_build(gmm_chain):
-    p = Mixture1D([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
-    q = moment_match(p)
-    mixtures.fit_explorer_chart().to_dict()
-    mixtures.density_chart(p, {"q": q}).to_dict()
-    frame = refit_chain(p, 3).assign(setting="exact")
-    mixtures.chain_chart(frame, metric="kl").to_dict()
-    mixtures.gmm_chart(gmm_chain).to_dict()
-    mixtures.gmm_snapshots_chart(gmm_chain, generations=[0, 30], n_points=50).to_dict()
-    table = mixtures.components_frame({"q": q, "p": p})
+def test_components_frame():
+    q = moment_match(TWO)
+    table = components_frame({"q": q, "p": TWO})
     assert list(table.model) == ["q", "p", "p"]
+    assert list(table.columns) == ["model", "component", "weight", "mean", "std"]
 
 
 # ------------------------------------------------------------------------------- bad input
@@ -457,18 +369,9 @@ def test_charts_build(gmm_chain):
     (lambda: refit_chain(TWO, 2, n_chains=3), "^n_chains must be 1 when sample_size is None"),
     (lambda: refit_chain(TWO, 2, sample_size=1), "^sample_size must be an integer >= 2"),
     (lambda: refit_chain(TWO, 2, sample_size=10, estimator="x"), "^estimator must be one of"),
-    (lambda: l2_distance([1.0], [[0.0]], [[[1.0]]], [1.0], [[0.0, 1.0]], [np.eye(2)]),
-     "^means2 must have the dimension"),
-    (lambda: l2_distance([1.0], [0.0], [[[1.0]]], [1.0], [[0.0]], [[[1.0]]]),
-     r"^means1 must have shape \(K, d\)"),
-    (lambda: l2_distance([1.0], [[0.0]], [[[-1.0]]], [1.0], [[0.0]], [[[1.0]]]),
-     "^covs1 must be positive semi-definite"),
-    (lambda: recursive_gmm(-1), "^n_generations must be an integer >= 0"),
-    (lambda: recursive_gmm(2, sample_size=2), "^sample_size must be an integer >= 3"),
-    (lambda: recursive_gmm(2, data=np.zeros(5)), r"^data must have shape \(M0, d\)"),
-    (lambda: mixtures.gmm_chart("chain"), "^chain must be a GMMChain"),
-    (lambda: mixtures.chain_chart(pd.DataFrame({"w2": [0.0]})), "^frame must have a 'setting'"),
-    (lambda: mixtures.fit_explorer_chart(weight=2.0), "^weight must be a probability"),
+    (lambda: distance_to_truth(refit_chain(TWO, 1), "l2"), "^metric must be one of"),
+    (lambda: distance_to_truth("chains"), "^chains must be a Chains from refit_chain"),
+    (lambda: model_at(refit_chain(TWO, 1), 2), r"^generation must be an integer in 0\.\.1"),
 ])
 def test_bad_arguments_raise(call, message):
     with pytest.raises(ValueError, match=message):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collapse_utils import remedies
+from collapse_utils.chains import Chains
 
 CHAINS = 40_000
 
@@ -27,17 +28,18 @@ def test_expected_moments_match_simulation(regime, m, gamma):
     chains = remedies.gaussian_regime(regime, n, m, gamma, mean=1.0, std=2.0,
                                       n_chains=CHAINS, seed=m)
     var, drift = remedies.expected_moments(regime, n, m, gamma, std=2.0)
+    assert isinstance(chains, Chains) and chains.info["regime"] == regime
     for g in (1, 2, 6, n):
-        _close(chains.variances[g], var[g])
+        _close(chains.stds[g] ** 2, var[g])
         _close((chains.means[g] - 1.0) ** 2, drift[g])
 
 
 def test_subsample_regime_by_explicit_samples_agrees_in_mean():
     # Generation 1 of every regime is the same fit to M real samples.
     sub = remedies.gaussian_regime("accumulate_subsample", 3, 8, n_chains=5000, seed=1)
-    _close(sub.variances[1], 1.0)
+    _close(sub.stds[1] ** 2, 1.0)
     _close(sub.means[1] ** 2, 1 / 8)
-    assert sub.method == "samples" and sub.means.shape == (4, 5000)
+    assert sub.info["method"] == "samples" and sub.means.shape == sub.stds.shape == (4, 5000)
 
 
 def test_closed_forms_exact_cases():
@@ -78,8 +80,9 @@ def test_bad_arguments(call, match):
        gamma=st.floats(0, 1), seed=st.integers(0, 1000))
 def test_categorical_regimes_stay_on_the_simplex(regime, m, gamma, seed):
     p = np.array([0.6, 0.25, 0.1, 0.05])
-    dists = remedies.categorical_regime(p, regime, 15, m, gamma, n_chains=3, seed=seed)
-    assert dists.shape == (16, 3, 4)
+    chains = remedies.categorical_regime(p, regime, 15, m, gamma, n_chains=3, seed=seed)
+    dists = chains.probs
+    assert dists.shape == (16, 3, 4) and np.array_equal(dists[0], np.tile(p, (3, 1)))
     assert np.allclose(dists.sum(axis=-1), 1) and (dists >= 0).all()
     if regime == "replace":
         # Lost categories never come back without real data.
@@ -89,18 +92,18 @@ def test_categorical_regimes_stay_on_the_simplex(regime, m, gamma, seed):
 
 def test_real_data_brings_categories_back():
     p = np.full(10, 0.1)
-    keep = remedies.categorical_regime(p, "keep_real", 400, 20, 0.5, n_chains=20, seed=0)
-    replace = remedies.categorical_regime(p, "replace", 400, 20, n_chains=20, seed=0)
+    keep = remedies.categorical_regime(p, "keep_real", 400, 20, 0.5, n_chains=20, seed=0).probs
+    replace = remedies.categorical_regime(p, "replace", 400, 20, n_chains=20, seed=0).probs
     assert (replace[-1] > 0).sum(axis=-1).max() == 1  # fixed to one category
     assert (keep[-1] > 0).sum(axis=-1).min() >= 5
 
 
-def test_regime_table_and_chart():
+def test_regime_table():
     table = remedies.regime_table(5, 10, fractions=(0.1, 0.2), n_chains=50, seed=0)
     assert set(table.regime) == set(remedies.REGIMES)
     assert sorted(table[table.regime == "keep_real"].gamma_pct.unique()) == [10, 20]
     exact = table.query("regime == 'accumulate' and quantity == 'variance'").exact.to_numpy()
     assert np.allclose(exact, remedies.expected_moments("accumulate", 5, 10)[0])
     assert table.query("regime == 'accumulate_subsample'").exact.isna().all()
-    spec = remedies.regimes_chart(table).to_dict()
-    assert {p["name"] for p in spec["params"]} >= {"gamma_pct", "regime_pick"}
+    again = remedies.regime_table(5, 10, fractions=(0.1, 0.2), n_chains=50, seed=0)
+    assert table.equals(again)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collapse_utils import vae
+from collapse_utils.chains import Chains
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +111,19 @@ def test_decode_and_encode(digits):
 
 def test_recursive_vae_bookkeeping(small_chain, digits):
     c = small_chain
-    assert c.n_generations == 2
-    assert c.grids.shape == (3, 4, 8, 8) and c.real.shape == (4, 8, 8)
-    assert c.latents.shape == (3, 50, 8) and c.real_latents.shape == (50, 8)
-    assert len(c.losses) == 3 and all(len(loss) == 1 for loss in c.losses)
-    assert c.spread().shape == (3,) and (c.spread() > 0).all()
-    np.testing.assert_allclose(c.spread(), c.latents.std(axis=1).mean(axis=-1))
-    assert c.real_spread() > 0 and c.pixel_std.shape == (3,)
+    assert isinstance(c, Chains) and c.n_generations == 2 and c.n_chains == 1
+    assert c.grids.shape == (3, 1, 4, 8, 8) and c.info["real"].shape == (4, 8, 8)
+    assert c.latents.shape == (3, 1, 50, 8) and c.info["real_latents"].shape == (50, 8)
+    assert c.losses.shape == (3, 1, 1) and c.pixel_spread.shape == (3, 1)
+    assert (c.pixel_spread > 0).all()
+    spread = vae.spread(c)
+    assert spread.shape == (3, 1) and (spread > 0).all()
+    np.testing.assert_allclose(spread[:, 0], c.latents[:, 0].std(axis=1).mean(axis=-1))
+    assert vae.real_spread(c) == pytest.approx(c.info["real_latents"].std(axis=0).mean())
+    assert c.info["likelihood"] == "gaussian" and c.info["epochs"] == 1
     # Real images come from the data.
     flat = digits[:, 0].numpy().reshape(len(digits), -1)
-    for img in c.real:
+    for img in c.info["real"]:
         assert (np.abs(flat - img.ravel()).sum(axis=1) == 0).any()
 
 
@@ -128,22 +132,6 @@ def test_recursive_vae_is_seeded(digits, small_chain):
                               progress=False)
     np.testing.assert_array_equal(again.latents, small_chain.latents)
     np.testing.assert_array_equal(again.grids, small_chain.grids)
-
-
-def test_charts_build(small_chain):
-    spec = vae.image_grid_chart(small_chain, generations=[0, 2]).to_dict()
-    assert spec["facet"]["row"]["field"] == "row"
-    spec = vae.latent_chart(small_chain).to_dict()
-    assert len(spec["hconcat"]) == 2
-
-
-def test_image_grid_pools_large_images():
-    chain = vae.VAEChain(grids=np.random.default_rng(0).random((3, 8, 28, 28)),
-                         real=np.zeros((8, 28, 28)), latents=np.zeros((3, 5, 2)),
-                         real_latents=np.zeros((5, 2)), losses=[], pixel_std=np.zeros(3))
-    chart = vae.image_grid_chart(chain)
-    rows = len(chart.to_dict()["datasets"][next(iter(chart.to_dict()["datasets"]))])
-    assert rows <= 5000
 
 
 @pytest.mark.parametrize("call, message", [
@@ -163,7 +151,9 @@ def test_image_grid_pools_large_images():
     (lambda: vae.decode_samples("model", 3), "^model must be a VAE"),
     (lambda: vae.recursive_vae(-1, torch.rand(4, 1, 8, 8)),
      "^n_generations must be an integer >= 0"),
-    (lambda: vae.image_grid_chart("chain"), "^chain must be a VAEChain"),
+    (lambda: vae.spread("chain"), "^chains must be the Chains that vae.recursive_vae returns"),
+    (lambda: vae.real_spread(Chains({"latents": np.zeros((2, 1, 3, 2))})),
+     "^chains must be the Chains that vae.recursive_vae returns"),
 ])
 def test_bad_arguments_raise(call, message):
     with pytest.raises(ValueError, match=message):

@@ -3,9 +3,10 @@
 - Vega, Vega-Lite and vega-embed come from ``vl_convert`` and are served from
   ``_static`` (MathJax comes from the ``sphinx-mathjax-offline`` extension).
 - Chapters executed by the build see ``COLLAPSE_UTILS_BOOK_BUILD=1``, so
-  ``collapse_utils.charts`` emits charts for this bundle and widgets fall back
+  ``collapse_utils.figures.style`` emits charts for this bundle and widgets fall back
   to a static figure; Jupyter and Colab keep their defaults.
-- ``COLLAPSE_UTILS_RUNS`` points long runs at ``_build/runs``.
+- Long runs (chapters 6 and 7) are kept in ``_build/runs``, the runs folder
+  ``collapse_utils.lm.run_dir`` picks inside the repository.
 """
 
 from __future__ import annotations
@@ -55,9 +56,6 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
 
 def setup(app):
     os.environ["COLLAPSE_UTILS_BOOK_BUILD"] = "1"
-    # Long runs (chapters 6 and 7) save their results here and resume from
-    # them, so executing a chapter again (autograding, a rebuild) reuses them.
-    os.environ.setdefault("COLLAPSE_UTILS_RUNS", str(Path(app.srcdir) / "_build" / "runs"))
     # tqdm's notebook bars are ipywidgets, which need a CDN to render in HTML.
     os.environ["TQDM_DISABLE"] = "1"
     app.connect("config-inited", _config_inited)

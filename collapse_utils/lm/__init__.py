@@ -12,25 +12,44 @@ One call runs it (or resumes it) and returns tidy DataFrames::
     res.samples  # Example 1: the Somerset prompt's continuation, per generation
 
 The same runs from a shell: ``python -m collapse_utils.lm --preset cpu-small --out runs/ch6``.
+Their charts are in :mod:`collapse_utils.figures.lm`.
 
-Modules: :mod:`.config` (settings and presets), :mod:`.language` (the synthetic language with
-known probabilities), :mod:`.data`, :mod:`.model`, :mod:`.train`, :mod:`.generate`,
-:mod:`.metrics`, :mod:`.runner`.
+Modules: :mod:`.config` (settings, grouped by concern, and presets), :mod:`.language` (the
+synthetic language with known probabilities), :mod:`.data`, :mod:`.model`, :mod:`.train`,
+:mod:`.generate`, :mod:`.metrics`, :mod:`.runner`, :mod:`.results` (a run folder's
+records and tables), :mod:`.controls`, :mod:`.protocol` (the presets beside the paper).
 """
 
 from ._hub import HubUnavailableError
-from .config import PRESETS, RunConfig, preset
+from .config import (
+    PRESETS,
+    DataSettings,
+    DecodingSettings,
+    ExecutionSettings,
+    ExperimentSettings,
+    ModelSettings,
+    RunConfig,
+    TrainingSettings,
+    preset,
+)
 from .data import write_synthetic_files
 from .language import Language
 from .metrics import histogram, summarize
-from .runner import Results, load_results, run, run_dir
+from .results import Results, load_results
+from .runner import run, run_dir
 
 __all__ = [
     "PRESETS",
+    "DataSettings",
+    "DecodingSettings",
+    "ExecutionSettings",
+    "ExperimentSettings",
     "HubUnavailableError",
     "Language",
+    "ModelSettings",
     "Results",
     "RunConfig",
+    "TrainingSettings",
     "histogram",
     "load_results",
     "preset",

@@ -7,6 +7,7 @@
 - :func:`summarize`: mean and standard deviation over seeds, per regime and generation.
 - :func:`histogram`: binned per-sequence perplexities (log-spaced bins), the paper's Figure 1
   histograms, small enough for an Altair chart.
+- :func:`filter_by_gen0`: what a filter by the generation-0 model keeps (chapter 7).
 """
 
 from __future__ import annotations
@@ -217,3 +218,30 @@ def findings(results: pd.DataFrame, sequences: pd.DataFrame) -> dict:
                     for q in (5, 50, 99):
                         out[f"{key}{name}{q}_{label}"] = float(part[column].quantile(q / 100))
     return out
+
+
+def filter_by_gen0(sequences: pd.DataFrame, quantile: float = 0.9) -> pd.DataFrame:
+    """Keep generated sequences the generation-0 model finds plausible; describe kept vs removed.
+
+    The threshold is the ``quantile`` of the perplexities of generation 0's own output (per
+    regime). Returns, per regime and generation, the share kept and the mean of each measure
+    over kept and removed sequences. Used in chapter 7.
+    """
+    if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) \
+            or not 0 < quantile <= 1:
+        raise ValueError(f"quantile must be in (0, 1] (got {quantile!r})")
+    rows = []
+    for regime, group in sequences.groupby("regime"):
+        threshold = group[group.generation == 0].gen0_ppl.quantile(quantile)
+        kept = group.gen0_ppl <= threshold
+        measures = [c for c in ("gen0_ppl", "true_nll_per_word", "invalid_words", "rare_words")
+                    if c in group]
+        for g, part in group.groupby("generation"):
+            keep = kept.loc[part.index]
+            row = {"regime": regime, "generation": g, "threshold": threshold,
+                   "kept_share": keep.mean()}
+            for c in measures:
+                row[f"{c} kept"] = part.loc[keep, c].mean()
+                row[f"{c} removed"] = part.loc[~keep, c].mean()
+            rows.append(row)
+    return pd.DataFrame(rows)

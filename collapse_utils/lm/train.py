@@ -20,10 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice
 from .._progress import progress_bar
 from . import _io
-from .config import LR_SCHEDULES, WEIGHTS
+from .config import TrainingSettings
 
 
 @dataclass
@@ -155,16 +154,9 @@ def finetune(
     model,
     train: Blocks,
     val: torch.Tensor,
+    settings: TrainingSettings,
     *,
     epochs: int,
-    lr: float,
-    lr_min: float,
-    batch_size: int,
-    weight_decay: float = 0.01,
-    grad_clip: float | None = None,
-    warmup_steps: int = 0,
-    lr_schedule: str = "epoch",
-    weights: str = "last",
     seed: int = 0,
     device: str = "cpu",
     precision: str = "fp32",
@@ -174,20 +166,23 @@ def finetune(
     desc: str = "fine-tuning",
     on_event=None,
 ) -> FinetuneResult:
-    """Fine-tune ``model`` in place; it ends holding the weights of the last epoch
-    (``weights="last"``, the official code) or of the epoch with the lowest validation loss
-    (``weights="best_val"``). ``lr_schedule``: "epoch" (cosine stepped once per epoch, the
-    official code) or "step" (cosine over every step, after ``warmup_steps``).
+    """Fine-tune ``model`` in place for ``epochs`` epochs with ``settings`` (checked when they
+    were made: lr, schedule, batch, weight decay, clipping, weights kept); it ends holding the
+    weights of the last epoch (``weights="last"``, the official code) or of the epoch with the
+    lowest validation loss (``weights="best_val"``). ``lr_schedule``: "epoch" (cosine stepped
+    once per epoch, the official code) or "step" (cosine over every step, after
+    ``warmup_steps``). ``epochs`` is the generation's: ``settings.epochs_for(regime)``.
 
     With ``state_dir``, the training state is saved there after every epoch and picked up again
     if present (resume after a kill). ``on_event(name, info)`` is called after each epoch with
     ``name="epoch_end"``.
     """
 
-    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
-    check_choice("weights", weights, WEIGHTS)
-    if warmup_steps and lr_schedule != "step":
-        raise ValueError(f"warmup_steps needs lr_schedule='step' (got {lr_schedule!r})")
+    if not isinstance(settings, TrainingSettings):
+        raise ValueError(f"settings must be a TrainingSettings (got {type(settings).__name__})")
+    lr, lr_min, batch_size = settings.lr, settings.lr_min, settings.batch_size
+    weight_decay, grad_clip, weights = settings.weight_decay, settings.grad_clip, settings.weights
+    warmup_steps, lr_schedule = settings.warmup_steps, settings.lr_schedule
     model.to(device)
     n = len(train)
     steps_per_epoch = math.ceil(n / batch_size)

@@ -15,21 +15,20 @@ Chapter 4, Functional approximation error. The model is a Gaussian, so it can re
 - :func:`cascade` switches these on and off together with the statistical error of chapter 2 and
   the expressivity error of chapter 3.
 
-Every chain is a :class:`FittedChains` of Gaussians (means and standard deviations per generation
-and chain); generation 0 is the truth.
+Every chain is a :class:`~collapse_utils.chains.Chains` with parameters ``means`` and ``stds`` of
+shape (n_generations + 1, n_chains); generation 0 is the truth. The figures are in
+:mod:`collapse_utils.figures.functional_approximation`.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
-import altair as alt
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from collapse_utils import charts, gaussian, mixtures
+from collapse_utils import gaussian, mixtures
 from collapse_utils._checks import (
     as_rng,
     check_choice,
@@ -40,61 +39,50 @@ from collapse_utils._checks import (
     check_sample_size,
     show,
 )
+from collapse_utils.chains import Chains
 
 __all__ = [
     "CASCADE_SWITCHES",
-    "FittedChains",
     "OPTIMIZERS",
     "cascade",
-    "cascade_chart",
-    "estimator_chart",
+    "cascade_table",
     "estimator_frame",
     "gradient_chain",
-    "gradient_chart",
-    "gradient_frame",
     "gradient_fit",
     "sampling_chain",
-    "sampling_chart",
-    "sampling_frame",
     "sampling_variance_factor",
     "shrinkage_chain",
-    "shrinkage_chart",
-    "shrinkage_frame",
     "shrinkage_expected",
     "shrinkage_fixed_point",
     "truncated_variance_factor",
+    "w2_to_start",
 ]
 
 _DDOF = {"unbiased": 1, "mle": 0}
 
 
-@dataclass(frozen=True, eq=False)
-class FittedChains:
-    """Fitted Gaussians per generation and chain; row 0 is generation 0 (the truth).
+def _gaussians(means, stds, **info) -> Chains:
+    """The one result type: fitted means and stds, row 0 the truth, ``info`` the settings."""
+    return Chains({"means": means, "stds": stds}, info)
+
+
+def w2_to_start(chains: Chains) -> np.ndarray:
+    """W2 from each fitted Gaussian to generation 0, shape (n_generations + 1, n_chains).
+
+    Generation 0 is the Gaussian in row 0, or the mixture ``chains.info["truth"]`` when the chain
+    started from one (the expressivity switch of :func:`cascade`). Row 0 is zero.
 
     Used in chapter 4, Functional approximation error.
-
-    Attributes
-    ----------
-    means, stds : ndarray, shape (n_generations + 1, n_chains)
     """
-
-    means: np.ndarray
-    stds: np.ndarray
-
-    @property
-    def n_generations(self) -> int:
-        """Generations after generation 0."""
-        return self.means.shape[0] - 1
-
-    @property
-    def variances(self) -> np.ndarray:
-        """``stds ** 2``."""
-        return self.stds**2
-
-    def w2_to_start(self) -> np.ndarray:
-        """W2 from each fitted Gaussian to generation 0's, shape (n_generations + 1, n_chains)."""
-        return np.sqrt((self.means - self.means[0]) ** 2 + (self.stds - self.stds[0]) ** 2)
+    if not isinstance(chains, Chains) or not {"means", "stds"} <= set(chains.params):
+        raise ValueError("chains must be a Chains of Gaussians, with means and stds")
+    truth = chains.info.get("truth")
+    if truth is None:
+        return np.sqrt((chains.means - chains.means[0]) ** 2
+                       + (chains.stds - chains.stds[0]) ** 2)
+    out = mixtures.w2_to_gaussian(truth, chains.means, chains.stds)
+    out[0] = 0.0
+    return out
 
 
 def _check_size(sample_size):
@@ -149,7 +137,8 @@ def estimator_frame(sample_size: int, n_generations: int, n_chains: int = 20_000
     gens = np.arange(n + 1)
     frames = []
     for est in gaussian.ESTIMATORS:
-        var = gaussian.simulate(n, m, std=std, estimator=est, n_chains=n_chains, seed=rng).variances
+        run = gaussian.simulate(n, m, std=std, estimator=est, n_chains=n_chains, seed=rng)
+        var = np.asarray(run.stds) ** 2
         frames.append(pd.DataFrame({
             "estimator": est, "n": gens,
             "closed_mean": gaussian.expected_variance(gens, m, std, est),
@@ -159,33 +148,6 @@ def estimator_frame(sample_size: int, n_generations: int, n_chains: int = 20_000
         }))
     return pd.concat(frames, ignore_index=True)
 
-
-def estimator_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    """Closed-form E[sigma_n^2] (lines), simulated means (dots) and medians (dashed), per estimator.
-
-    Used in chapter 4, Functional approximation error.
-    """
-    names = {"unbiased": "unbiased (÷ (M − 1))", "mle": "maximum likelihood (÷ M)"}
-    data = frame.assign(estimator=frame.estimator.map(names))
-    color = alt.Color("estimator:N", title="variance estimator", scale=alt.Scale(
-        domain=list(names.values()), range=["#4c78a8", "#e45756"]),
-        legend=alt.Legend(orient="bottom-left", labelLimit=300))
-    x = alt.X("n:Q", title="generation n")
-    y_title = "σₙ² (log scale)"
-    base = alt.Chart(data)
-    closed = base.mark_line(strokeWidth=2.2).encode(
-        x, alt.Y("closed_mean:Q", title=y_title, scale=alt.Scale(type="log")), color)
-    every = max(1, int(frame.n.max()) // 40)
-    thinned = base.transform_filter(alt.datum.n % every == 0)
-    points = thinned.mark_point(filled=True, size=30).encode(
-        x, alt.Y("mc_mean:Q"), color,
-        tooltip=["estimator", "n", alt.Tooltip("mc_mean:Q", format=".4f"),
-                 alt.Tooltip("closed_mean:Q", format=".4f")])
-    median = base.mark_line(strokeDash=[5, 4], strokeWidth=1.5).encode(
-        x, alt.Y("mc_median:Q"), color)
-    return charts.style(alt.layer(closed, points, median).properties(
-        width=charts.WIDTH, height=charts.HEIGHT,
-        title="E[σₙ²]: closed form (lines), mean of the chains (dots), median (dashed)"))
 
 
 # ---------------------------------------------------------------------------------- shrinkage
@@ -200,7 +162,7 @@ def _check_shrink(mean_shrink, var_shrink, var_target):
 def shrinkage_chain(n_generations: int, sample_size=None, mean: float = 0.0, std: float = 1.0, *,
                     mean_shrink: float = 0.0, prior_mean: float = 0.0, var_shrink: float = 0.0,
                     var_target: float = 1.0, estimator: str = "unbiased", n_chains: int = 1,
-                    seed=None) -> FittedChains:
+                    seed=None) -> Chains:
     """Refit a Gaussian with shrinkage estimators, generation after generation.
 
     Each generation fits mu' = (1 - a) xbar + a m_0 and sigma'^2 = (1 - b) s^2 + b tau^2, with
@@ -232,7 +194,8 @@ def shrinkage_chain(n_generations: int, sample_size=None, mean: float = 0.0, std
             xbar, s2 = _sample_stats(means[g - 1], var[g - 1], m, ddof, rng)
         means[g] = (1 - a) * xbar + a * prior_mean
         var[g] = (1 - b) * s2 + b * tau2
-    return FittedChains(means, np.sqrt(var))
+    return _gaussians(means, np.sqrt(var), sample_size=m, estimator=estimator, mean_shrink=a,
+                      prior_mean=prior_mean, var_shrink=b, var_target=tau2)
 
 
 def _var_rate(b, m, ddof):
@@ -294,61 +257,6 @@ def shrinkage_fixed_point(sample_size=None, *, mean_shrink: float = 0.0, prior_m
     c = _var_rate(b, m, ddof)
     return (prior_mean if a > 0 else None), (b * tau2 / (1 - c) if c < 1 else None)
 
-
-def shrinkage_frame(var_shrinks=(0.0, 0.02, 0.05, 0.1, 0.2), sample_size: int = 20,
-                    n_generations: int = 100, std: float = 2.0, var_target: float = 1.0,
-                    n_chains: int = 2000, seed=None) -> pd.DataFrame:
-    """Data of :func:`shrinkage_chart`: sigma_n^2 of shrinkage chains for several b.
-
-    For each b in ``var_shrinks``: the closed-form E[sigma_n^2] (:func:`shrinkage_expected`), the
-    mean and the 10% and 90% quantiles of ``n_chains`` simulated chains (unbiased estimator),
-    and the target. Used in chapter 4, Functional approximation error.
-    """
-    rng = as_rng(seed)
-    n = check_int("n_generations", n_generations, 0)
-    gens = np.arange(n + 1)
-    frames = []
-    for b in var_shrinks:
-        run = shrinkage_chain(n, sample_size, 0.0, std, var_shrink=b, var_target=var_target,
-                              n_chains=n_chains, seed=rng)
-        _, closed = shrinkage_expected(gens, sample_size, 0.0, std, var_shrink=b,
-                                       var_target=var_target)
-        var = run.variances
-        frames.append(pd.DataFrame({
-            "b": float(b), "n": gens, "closed": closed, "mc_mean": var.mean(axis=1),
-            "mc_lo": np.quantile(var, 0.1, axis=1), "mc_hi": np.quantile(var, 0.9, axis=1),
-            "target": float(var_target)}))
-    return _rounded(pd.concat(frames, ignore_index=True))
-
-
-def _rounded(frame: pd.DataFrame, digits: int = 5) -> pd.DataFrame:
-    """Floats to ``digits`` significant digits: lighter chart data, same picture."""
-    floats = frame.select_dtypes("float").columns
-    frame[floats] = frame[floats].apply(lambda c: c.map(lambda v: float(f"{v:.{digits}g}")))
-    return frame
-
-
-def shrinkage_chart(frame: pd.DataFrame, b: float) -> alt.LayerChart:
-    """E[sigma_n^2] of shrinkage chains, closed form against simulation, with a slider for b.
-
-    ``frame`` has columns ``b``, ``n``, ``closed``, ``mc_mean``, ``mc_lo``, ``mc_hi`` and
-    ``target`` (see chapter 4). Used in chapter 4, Functional approximation error.
-    """
-    values = sorted(frame.b.unique())
-    pick = alt.param(name="b_shrink", value=float(b), bind=alt.binding_select(
-        options=[float(v) for v in values], name="variance shrinkage b "))
-    base = alt.Chart(frame).add_params(pick).transform_filter(alt.datum.b == pick)
-    x = alt.X("n:Q", title="generation n")
-    band = base.mark_area(opacity=0.2, color="#4c78a8").encode(
-        x, alt.Y("mc_lo:Q", title="fitted variance σₙ²"), alt.Y2("mc_hi:Q"))
-    mc = base.mark_line(color="#4c78a8", strokeWidth=1.5).encode(x, alt.Y("mc_mean:Q"))
-    closed = base.mark_line(color="#222222", strokeDash=[6, 3], strokeWidth=2).encode(
-        x, alt.Y("closed:Q"))
-    target = base.mark_rule(color="#e45756").encode(alt.Y("target:Q"))
-    return charts.style(alt.layer(band, mc, closed, target).properties(
-        width=charts.WIDTH, height=charts.HEIGHT,
-        title="σₙ² with shrinkage (blue: mean and 10–90% of chains; dashed: closed form; "
-              "red: target τ²)"))
 
 
 # ------------------------------------------------------------------------------ gradient steps
@@ -422,7 +330,7 @@ def gradient_fit(mean, var, steps: int, lr: float, start_mean: float = 0.0,
 def gradient_chain(n_generations: int, sample_size=None, mean: float = 0.0, std: float = 1.0, *,
                    steps: int = 20, lr: float = 0.05, start_mean: float = 0.0,
                    start_std: float = 1.0, optimizer: str = "gd", n_chains: int = 1,
-                   seed=None) -> FittedChains:
+                   seed=None) -> Chains:
     """Each generation fits :func:`gradient_fit` from the same start to the last one's samples.
 
     ``sample_size=None`` is infinite data: the statistics are the last Gaussian's exact mean and
@@ -446,63 +354,8 @@ def gradient_chain(n_generations: int, sample_size=None, mean: float = 0.0, std:
         else:
             xbar, v = _sample_stats(means[g - 1], stds[g - 1] ** 2, m, 0, rng)
         means[g], stds[g] = gradient_fit(xbar, v, steps, lr, start_mean, start_std, optimizer)
-    return FittedChains(means, stds)
-
-
-def gradient_frame(steps=(5, 20, 100), sample_size: int = 100, n_generations: int = 60,
-                   mean: float = 3.0, std: float = 2.0, lr: float = 0.05, n_chains: int = 500,
-                   seed=None) -> pd.DataFrame:
-    """Data of :func:`gradient_chart`: gradient-fitted chains for several step budgets.
-
-    For each budget, the infinite-data chain and the median and 10–90% quantiles of
-    ``n_chains`` chains with M = ``sample_size``; the start is N(0, 1).
-    Used in chapter 4, Functional approximation error.
-    """
-    rng = as_rng(seed)
-    n = check_int("n_generations", n_generations, 0)
-    m = check_int("sample_size", sample_size, 2)
-    gens = np.arange(n + 1)
-    frames = []
-    for k in steps:
-        exact = gradient_chain(n, None, mean, std, steps=k, lr=lr)
-        frames.append(pd.DataFrame({"steps": int(k), "n": gens, "setting": "infinite data",
-                                    "mean": exact.means[:, 0], "std": exact.stds[:, 0]}))
-        run = gradient_chain(n, m, mean, std, steps=k, lr=lr, n_chains=n_chains, seed=rng)
-        q = np.quantile
-        frames.append(pd.DataFrame({
-            "steps": int(k), "n": gens, "setting": f"M = {m} samples (median of {n_chains})",
-            "mean": np.median(run.means, axis=1), "std": np.median(run.stds, axis=1),
-            "mean_lo": q(run.means, 0.1, axis=1), "mean_hi": q(run.means, 0.9, axis=1),
-            "std_lo": q(run.stds, 0.1, axis=1), "std_hi": q(run.stds, 0.9, axis=1)}))
-    return _rounded(pd.concat(frames, ignore_index=True))
-
-
-def gradient_chart(frame: pd.DataFrame, steps: int) -> alt.VConcatChart:
-    """Mean and std of gradient-fitted chains over generations, with a menu for the step budget.
-
-    ``frame`` has columns ``steps``, ``n``, ``setting`` (infinite data or M samples),
-    ``mean``, ``std`` and, for the finite chains, 10–90% bands ``mean_lo``, ``mean_hi``,
-    ``std_lo``, ``std_hi``. Used in chapter 4, Functional approximation error.
-    """
-    values = sorted(int(v) for v in frame.steps.unique())
-    pick = alt.param(name="steps_budget", value=int(steps), bind=alt.binding_select(
-        options=values, name="gradient steps per generation "))
-    base = alt.Chart(frame).add_params(pick).transform_filter(alt.datum.steps == pick)
-    x = alt.X("n:Q", title="generation n")
-    names = list(dict.fromkeys(frame.setting))
-    color = alt.Color("setting:N", title=None, sort=names, scale=alt.Scale(
-        domain=names, range=["#222222", "#4c78a8"]), legend=alt.Legend(orient="top",
-                                                                       labelLimit=300))
-
-    def panel(col, title):
-        band = base.transform_filter(alt.datum[f"{col}_lo"] != None).mark_area(  # noqa: E711
-            opacity=0.2, color="#4c78a8").encode(x, alt.Y(f"{col}_lo:Q", title=title),
-                                                 alt.Y2(f"{col}_hi:Q"))
-        line = base.mark_line(strokeWidth=2).encode(x, alt.Y(f"{col}:Q"), color)
-        return alt.layer(band, line).properties(width=charts.WIDTH, height=170)
-
-    return charts.style(alt.vconcat(panel("mean", "fitted mean μₙ"),
-                                    panel("std", "fitted std σₙ")))
+    return _gaussians(means, stds, sample_size=m, steps=steps, lr=lr, start_mean=start_mean,
+                      start_std=start_std, optimizer=optimizer)
 
 
 # ------------------------------------------------------------------------------- tail cutting
@@ -556,7 +409,7 @@ def _tail_cut_samples(mean, std, m, temperature, top_p, rng):
 
 def sampling_chain(n_generations: int, sample_size=None, mean: float = 0.0, std: float = 1.0, *,
                    temperature: float = 1.0, top_p: float = 1.0, estimator: str = "unbiased",
-                   n_chains: int = 1, seed=None) -> FittedChains:
+                   n_chains: int = 1, seed=None) -> Chains:
     """Refit a Gaussian to samples drawn at ``temperature`` with ``top_p`` truncation.
 
     ``sample_size=None`` is infinite data: mu_n = mu_0 and sigma_n = sigma_0 r^(n/2), r =
@@ -583,50 +436,8 @@ def sampling_chain(n_generations: int, sample_size=None, mean: float = 0.0, std:
         else:
             x = _tail_cut_samples(means[g - 1], stds[g - 1], m, tau, top_p, rng)
             means[g], stds[g] = x.mean(axis=1), x.std(axis=1, ddof=ddof)
-    return FittedChains(means, stds)
-
-
-def sampling_frame(top_ps=(0.9, 0.95, 0.99, 0.999), sample_size: int = 100,
-                   n_generations: int = 100, n_chains: int = 500, seed=None) -> pd.DataFrame:
-    """Data of :func:`sampling_chart`: sigma_n^2 under top-p sampling, closed form and simulated.
-
-    sigma_0 = 1, temperature 1, unbiased estimator; for each p the closed form r(p)^n and the
-    mean and 10–90% quantiles of ``n_chains`` chains. Used in chapter 4.
-    """
-    rng = as_rng(seed)
-    n = check_int("n_generations", n_generations, 0)
-    gens = np.arange(n + 1)
-    frames = []
-    for p in top_ps:
-        run = sampling_chain(n, sample_size, top_p=p, n_chains=n_chains, seed=rng)
-        var = run.variances
-        frames.append(pd.DataFrame({
-            "top_p": float(p), "n": gens, "closed": truncated_variance_factor(p) ** gens,
-            "mc_mean": var.mean(axis=1), "mc_lo": np.quantile(var, 0.1, axis=1),
-            "mc_hi": np.quantile(var, 0.9, axis=1)}))
-    return _rounded(pd.concat(frames, ignore_index=True))
-
-
-def sampling_chart(frame: pd.DataFrame, top_p: float) -> alt.LayerChart:
-    """sigma_n^2 under top-p sampling: closed form r^n against the simulated mean, menu for p.
-
-    ``frame`` has columns ``top_p``, ``n``, ``closed``, ``mc_mean``, ``mc_lo``, ``mc_hi``.
-    Used in chapter 4, Functional approximation error.
-    """
-    values = sorted(float(v) for v in frame.top_p.unique())
-    pick = alt.param(name="top_p_pick", value=float(top_p), bind=alt.binding_select(
-        options=values, name="top-p "))
-    base = alt.Chart(frame).add_params(pick).transform_filter(alt.datum.top_p == pick)
-    x = alt.X("n:Q", title="generation n")
-    band = base.mark_area(opacity=0.2, color="#4c78a8").encode(
-        x, alt.Y("mc_lo:Q", title="fitted variance σₙ²", scale=alt.Scale(type="log")),
-        alt.Y2("mc_hi:Q"))
-    mc = base.mark_line(color="#4c78a8", strokeWidth=1.5).encode(x, alt.Y("mc_mean:Q"))
-    closed = base.mark_line(color="#222222", strokeDash=[6, 3], strokeWidth=2).encode(
-        x, alt.Y("closed:Q"))
-    return charts.style(alt.layer(band, mc, closed).properties(
-        width=charts.WIDTH, height=charts.HEIGHT,
-        title="σₙ² with top-p sampling (blue: mean and 10–90% of chains; dashed: rⁿ)"))
+    return _gaussians(means, stds, sample_size=m, estimator=estimator, temperature=tau,
+                      top_p=top_p)
 
 
 # ------------------------------------------------------------------------------------ cascade
@@ -643,7 +454,7 @@ CASCADE_SWITCHES = {
 def cascade(n_generations: int = 100, sample_size: int = 100, n_chains: int = 300, *,
             truth: mixtures.Mixture1D | None = None, steps: int = 50, lr: float = 0.02,
             start_mean: float = 0.0, start_std: float = 1.0, top_p: float = 0.99,
-            seed=None) -> pd.DataFrame:
+            seed=None) -> dict[tuple[str, ...], Chains]:
     """The errors of chapters 2–4, each switched on or off: all 16 combinations.
 
     Generation 0 is the truth: ``truth`` (default 0.5 N(-2, 0.6^2) + 0.5 N(2, 0.6^2)) when the
@@ -658,10 +469,11 @@ def cascade(n_generations: int = 100, sample_size: int = 100, n_chains: int = 30
 
     Returns
     -------
-    DataFrame
-        One row per combination and generation: the four switches (booleans), ``n``, and the
-        median and 10–90% quantiles over chains of W2 to the truth (``w2``, ``w2_lo``,
-        ``w2_hi``) and of the fitted std (``std``, ``std_lo``, ``std_hi``).
+    dict
+        For each combination, the names of the switches it turns on (a tuple in the order of
+        :data:`CASCADE_SWITCHES`; ``()`` for none) -> its :class:`Chains` (``n_chains`` chains
+        with the statistical switch, else 1). Row 0 holds the truth's mean and std, and
+        ``info["truth"]`` the truth itself, which :func:`w2_to_start` measures against.
     """
     n = check_int("n_generations", n_generations, 1)
     m = check_int("sample_size", sample_size, 2)
@@ -676,7 +488,7 @@ def cascade(n_generations: int = 100, sample_size: int = 100, n_chains: int = 30
     top_p = float(top_p)
     rng = as_rng(seed)
     gaussian_truth = mixtures.moment_match(truth)
-    rows = []
+    runs = {}
     for combo in itertools.product((False, True), repeat=4):
         stat, expr, learn, samp = combo
         p0 = truth if expr else gaussian_truth
@@ -700,52 +512,22 @@ def cascade(n_generations: int = 100, sample_size: int = 100, n_chains: int = 30
             else:
                 means[g] = xbar
                 stds[g] = np.sqrt(v * (m / (m - 1) if stat else 1.0))
-        w2 = mixtures.w2_to_gaussian(p0, means, stds)
-        w2[0] = 0.0
-        q = np.quantile
-        rows.append(pd.DataFrame({
-            **dict(zip(CASCADE_SWITCHES, combo, strict=True)), "n": np.arange(n + 1),
-            "w2": np.median(w2, axis=1), "w2_lo": q(w2, 0.1, axis=1), "w2_hi": q(w2, 0.9, axis=1),
-            "std": np.median(stds, axis=1), "std_lo": q(stds, 0.1, axis=1),
-            "std_hi": q(stds, 0.9, axis=1),
-        }))
-    return _rounded(pd.concat(rows, ignore_index=True))
+        on = tuple(k for k, v in zip(CASCADE_SWITCHES, combo, strict=True) if v)
+        runs[on] = _gaussians(means, stds, truth=p0, switches=on)
+    return runs
 
 
-def cascade_chart(frame: pd.DataFrame,
-                  on: tuple[str, ...] = ("statistical",)) -> alt.VConcatChart:
-    """W2 to the truth and the fitted std, with one checkbox per error source.
+def cascade_table(runs: dict[tuple[str, ...], Chains], generation: int = -1) -> pd.DataFrame:
+    """One row per combination of :func:`cascade`: the four switches (booleans) and the median
+    over chains of W2 to the truth (``w2``) and of the fitted std (``std``) at ``generation``
+    (the last by default).
 
-    ``frame`` is :func:`cascade` output; ``on`` names the switches ticked at first. Grey: all
-    16 combinations' medians, for reference. Used in chapter 4, Functional approximation error.
+    Used in chapter 4, Functional approximation error.
     """
-    for name in on:
-        check_choice("on", name, tuple(CASCADE_SWITCHES))
-    labels = {"statistical": "statistical error (finite M) ",
-              "expressivity": "expressivity error (two-mode truth) ",
-              "learning": "learning: gradient steps from a fixed start ",
-              "sampling": "sampling: top-p truncation "}
-    params = {k: alt.param(name=f"cascade_{k}", value=k in on,
-                           bind=alt.binding_checkbox(name=labels[k])) for k in CASCADE_SWITCHES}
-    # Switches as 0/1 and 4 significant digits: a third of the page weight of the raw frame.
-    data = frame.copy()
-    data[list(CASCADE_SWITCHES)] = data[list(CASCADE_SWITCHES)].astype(int)
-    data = _rounded(data, 4)
-    chosen = " && ".join(f"datum.{k} == (cascade_{k} ? 1 : 0)" for k in CASCADE_SWITCHES)
-    combo = " + ".join(f"datum.{k}" for k in CASCADE_SWITCHES)
-    x = alt.X("n:Q", title="generation n")
-
-    def panel(col, title):
-        others = alt.Chart(data).transform_calculate(combo=f"'' + {combo}").mark_line(
-            color="#bbbbbb", strokeWidth=0.8).encode(
-            x, alt.Y(f"{col}:Q", title=title), detail="combo:N")
-        sel = alt.Chart(data).transform_filter(chosen)
-        band = sel.mark_area(opacity=0.25, color="#e45756").encode(
-            x, alt.Y(f"{col}_lo:Q"), alt.Y2(f"{col}_hi:Q"))
-        line = sel.mark_line(color="#e45756", strokeWidth=2.5).encode(
-            x, alt.Y(f"{col}:Q"), tooltip=["n", alt.Tooltip(f"{col}:Q", format=".3f")])
-        return alt.layer(others, band, line).properties(width=charts.WIDTH, height=190)
-
-    chart = alt.vconcat(panel("w2", "W₂ to the truth"), panel("std", "fitted std σₙ"))
-    return charts.style(chart.add_params(*params.values()).properties(
-        title="The cascade: red, the ticked errors (median and 10–90% of chains); grey, all 16"))
+    rows = []
+    for on, chains in runs.items():
+        n = check_int("generation", generation, -chains.n_generations - 1, chains.n_generations)
+        rows.append({**{k: k in on for k in CASCADE_SWITCHES},
+                     "w2": float(np.median(w2_to_start(chains)[n])),
+                     "std": float(np.median(chains.stds[n]))})
+    return pd.DataFrame(rows)

@@ -1,0 +1,72 @@
+"""Tests for collapse_utils.figures.breeds: the chart specs built from a few short runs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collapse_utils import breeds, discrete, remedies
+from collapse_utils.figures import breeds as figures
+from collapse_utils.figures import style
+from collapse_utils.figures.remedies import REGIME_COLOURS
+
+
+def rows(spec):
+    return [r for data in spec["datasets"].values() for r in data]
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return discrete.resample(breeds.breed_distribution(), 20, 10, n_chains=4, seed=1)
+
+
+def test_shares_chart_has_a_generation_slider_and_ticks_at_the_truth(runs):
+    spec = figures.shares_chart(runs, chain=2).to_dict()
+    assert spec["params"][0]["bind"]["input"] == "range"
+    assert spec["params"][0]["bind"]["max"] == 10
+    bars, ticks = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and ticks["mark"]["type"] == "tick"
+    assert "M = 20" in spec["title"]
+    shares = [r for r in rows(spec) if "share" in r]
+    assert len(shares) == np.count_nonzero(runs.probs[:, 2])
+    start = [r["start"] for r in rows(spec) if "start" in r]
+    np.testing.assert_allclose(start, breeds.breed_distribution(), rtol=1e-4)
+
+
+def test_summary_chart_draws_medians_and_the_shared_band(runs):
+    summary = pd.concat([breeds.collapse_summary(runs).assign(M=m) for m in (20, 50)])
+    spec = figures.summary_chart(summary).to_dict()
+    assert spec["params"][0]["name"] == "M" and spec["params"][0]["bind"]["options"] == [20, 50]
+    assert len(spec["vconcat"]) == 3
+    for panel in spec["vconcat"]:
+        area, line = panel["layer"]
+        assert area["mark"]["type"] == "area"
+        assert line["encoding"]["color"]["title"] == style.BAND_TEXT
+        assert line["encoding"]["color"]["scale"]["domain"] == ["median of the runs"]
+    data = [r for r in rows(spec) if r["M"] == 20]
+    left = breeds.collapse_summary(runs).pivot(index="generation", columns="chain",
+                                               values="breeds_left")
+    np.testing.assert_allclose([r["breeds_left_median"] for r in data], left.median(axis=1))
+    np.testing.assert_allclose([r["breeds_left_lo"] for r in data],
+                               np.quantile(left, style.BAND[0], axis=1), rtol=1e-4)
+
+
+def test_regimes_survival_chart_uses_the_regime_colours():
+    probs = breeds.breed_distribution()
+    summary = pd.concat([
+        breeds.collapse_summary(remedies.categorical_regime(probs, r, 5, 30, seed=0)).assign(
+            regime=r) for r in ("replace", "accumulate")])
+    spec = figures.regimes_survival_chart(summary).to_dict()
+    scale = spec["hconcat"][0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["replace", "accumulate"]
+    assert scale["range"] == [REGIME_COLOURS["replace"], REGIME_COLOURS["accumulate"]]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda r: figures.shares_chart("runs"), "^chains must be Chains"),
+    (lambda r: figures.summary_chart(breeds.collapse_summary(r)), "^summary must be breeds"),
+    (lambda r: figures.regimes_survival_chart(breeds.collapse_summary(r).assign(M=20)),
+     "^summary must be breeds.collapse_summary's table with a 'regime' column"),
+])
+def test_bad_arguments_raise(runs, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(runs)
