@@ -9,7 +9,9 @@ every generated sequence scored by the generation-0 model, the test perplexity. 
 not change the amount of work, so the times are those of the real experiment on the same GPU.
 
 Usage: python benchmarks/paper_generation.py --out DIR [--generations 1] [--regime replace]
-       [--precision auto] [--set name=value ...]
+       [--precision auto] [--compile MODE|none] [--scale 1.0] [--set name=value ...]
+``--compile`` sets how the training step is compiled on CUDA (:data:`.train.COMPILE_MODE`);
+``--scale`` shrinks the data (a quick check on the CPU).
 Prints the time of each step of each generation, and appends it to ``DIR/times.csv`` as soon as
 the generation is done (chapter 6 shows these steps: fine-tuning, generation, scoring).
 """
@@ -23,7 +25,7 @@ import time
 
 import torch
 
-from collapse_utils.lm import preset, run, write_synthetic_files
+from collapse_utils.lm import preset, run, train, write_synthetic_files
 from collapse_utils.lm.__main__ import parse
 from collapse_utils.lm.config import REGIMES, WIKITEXT2_TRAIN_BLOCKS
 from collapse_utils.lm.model import opt125m_config, train_tokenizer
@@ -34,13 +36,12 @@ from collapse_utils.lm.model import opt125m_config, train_tokenizer
 SENTENCES = (270_000, 28_000, 31_500)
 
 
-def prepare(folder: str) -> dict:
+def prepare(folder: str, scale: float = 1.0) -> dict:
     """The random OPT-125m folder and wikitext-2-sized text files (made once, then reused)."""
     model_dir = os.path.join(folder, "opt-125m-random")
     data_dir = os.path.join(folder, "text")
-    sizes = dict(
-        zip(("train_sentences", "validation_sentences", "test_sentences"), SENTENCES, strict=True)
-    )
+    names = ("train_sentences", "validation_sentences", "test_sentences")
+    sizes = {k: max(1, round(v * scale)) for k, v in zip(names, SENTENCES, strict=True)}
     files = write_synthetic_files(preset("cpu-small", **sizes), data_dir)
     if not os.path.isfile(os.path.join(model_dir, "config.json")):
         from transformers import OPTForCausalLM
@@ -54,7 +55,7 @@ def prepare(folder: str) -> dict:
         model=model_dir,
         data="files",
         **files,
-        max_train_blocks=WIKITEXT2_TRAIN_BLOCKS,
+        max_train_blocks=max(1, round(WIKITEXT2_TRAIN_BLOCKS * scale)),
     )
 
 
@@ -64,10 +65,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generations", type=int, default=1)
     parser.add_argument("--regime", default="replace", choices=list(REGIMES))
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    parser.add_argument("--compile", default=train.COMPILE_MODE or "none",
+                        help="torch.compile mode of the training step on CUDA, or none")
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the data sizes")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
+    train.COMPILE_MODE = None if args.compile == "none" else args.compile
     t0 = time.perf_counter()
-    settings = prepare(args.out)
+    settings = prepare(args.out, args.scale)
     print(f"model and data ready in {time.perf_counter() - t0:.0f} s", flush=True)
     cfg = preset(
         "paper",
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     marks: dict[str, dict[str, float]] = {}
     clock = time.perf_counter()
     times_path = os.path.join(args.out, "times.csv")
-    fields = ["gpu", "precision", "gen_batch_size", "decoder", "unit", "fine_tuning_s",
+    fields = ["gpu", "precision", "gen_batch_size", "decoder", "compile", "unit", "fine_tuning_s",
               "generation_s", "scoring_s", "total_s"]
 
     def write_row(unit: str) -> None:
@@ -98,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             precision=cfg.resolved_precision(),
             gen_batch_size=cfg.gen_batch_size,
             decoder=cfg.decoder,
+            compile=args.compile,
             unit=unit,
             fine_tuning_s=round(m["trained"] - m["unit_start"], 1),
             generation_s=round(m["generated"] - m["trained"], 1),

@@ -11,6 +11,7 @@ gradient scaler); on the CPU in fp32.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import time
@@ -21,8 +22,29 @@ import torch
 import torch.nn.functional as F
 
 from .._progress import progress_bar
-from . import _io
+from . import _io, opt
 from .config import TrainingSettings
+
+#: How the training step is compiled on CUDA (``torch.compile``'s ``mode``; None: not compiled).
+#: The step is OPT's forward written out (:func:`.opt.lm_loss`), which compiles as one graph.
+#: Chosen by ``benchmarks/paper_generation.py`` (book appendix, "GPU").
+COMPILE_MODE: str | None = "default"
+
+
+@functools.cache
+def _compiled_loss(mode: str):
+    return torch.compile(opt.lm_loss, mode=mode, dynamic=False)
+
+
+def loss_function(model, device: str, blocks):
+    """The training loss ``f(model, ids)`` of a batch of full blocks: OPT's forward written out
+    (compiled on CUDA) where :func:`.opt.supports` the model and no block is padded, else None
+    (``transformers``' forward is used)."""
+    if not opt.supports(model) or not bool((blocks.lengths == blocks.ids.shape[1]).all()):
+        return None
+    if device.startswith("cuda") and COMPILE_MODE is not None:
+        return _compiled_loss(COMPILE_MODE)
+    return opt.lm_loss
 
 
 @dataclass
@@ -187,12 +209,15 @@ def finetune(
     n = len(train)
     steps_per_epoch = math.ceil(n / batch_size)
     total = epochs * steps_per_epoch
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # fused: one kernel for the whole update on CUDA (the same AdamW)
+    optim = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay,
+                              fused=device.startswith("cuda"))
+    loss_fn = loss_function(model, device, train)
     if lr_schedule == "epoch":
         factor = lambda s: epoch_cosine_factor(s, steps_per_epoch, epochs, lr, lr_min)  # noqa: E731
     else:
         factor = lambda s: cosine_factor(s, total, warmup_steps, lr, lr_min)  # noqa: E731
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, factor)
     scaler = (
         torch.amp.GradScaler("cuda") if device.startswith("cuda") and precision == "fp16" else None
     )
@@ -201,7 +226,7 @@ def finetune(
     if state_path and os.path.exists(state_path):
         state = _io.torch_load(state_path)
         model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        optim.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         if scaler is not None and state.get("scaler") is not None:
             scaler.load_state_dict(state["scaler"])
@@ -224,25 +249,31 @@ def finetune(
         for start in range(0, n, batch_size):
             ids, mask, labels = train.batch(order[start : start + batch_size])
             with autocast(device, precision):
-                out = model(
-                    input_ids=ids.to(device),
-                    attention_mask=None if mask is None else mask.to(device),
-                    labels=labels.to(device),
-                    use_cache=False,
-                )
-            opt.zero_grad(set_to_none=True)
+                if loss_fn is not None:
+                    # the epoch's last, smaller batch runs eagerly: compiling a second shape
+                    # would cost more than it saves
+                    fn = loss_fn if len(ids) == batch_size else opt.lm_loss
+                    loss = fn(model, ids.to(device, non_blocking=True))
+                else:
+                    loss = model(
+                        input_ids=ids.to(device),
+                        attention_mask=None if mask is None else mask.to(device),
+                        labels=labels.to(device),
+                        use_cache=False,
+                    ).loss
+            optim.zero_grad(set_to_none=True)
             if scaler is not None:
-                scaler.scale(out.loss).backward()
-                scaler.unscale_(opt)
+                scaler.scale(loss).backward()
+                scaler.unscale_(optim)
             else:
-                out.loss.backward()
+                loss.backward()
             if grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             if scaler is not None:
-                scaler.step(opt)
+                scaler.step(optim)
                 scaler.update()
             else:
-                opt.step()
+                optim.step()
             sched.step()
             bar.update(1)
         val_loss = mean_loss(
@@ -264,7 +295,7 @@ def finetune(
                 {
                     "epoch": epoch + 1,
                     "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
+                    "optimizer": optim.state_dict(),
                     "scheduler": sched.state_dict(),
                     "scaler": None if scaler is None else scaler.state_dict(),
                     "best_loss": best_loss,
