@@ -29,6 +29,7 @@ __all__ = [
     "DATASETS",
     "LIKELIHOODS",
     "VAE",
+    "check_chains",
     "decode_samples",
     "elbo_loss",
     "encode",
@@ -324,7 +325,8 @@ def recursive_vae(n_generations: int = 10, images=None, latent_dim: int = 8, epo
     return Chains(params, info)
 
 
-def _check_chains(chains) -> Chains:
+def check_chains(chains) -> Chains:
+    """``chains`` if it is what :func:`recursive_vae` returns, else a ValueError."""
     if not isinstance(chains, Chains) or "latents" not in chains.params \
             or "real_latents" not in chains.info:
         raise ValueError(f"chains must be the Chains that vae.recursive_vae returns "
@@ -336,10 +338,10 @@ def spread(chains: Chains) -> np.ndarray:
     """Latent spread per generation: the standard deviation of the generation-0 encoder's means
     over a generation's samples, averaged over latent dimensions. Shape (n_generations + 1,
     n_chains). The paper's measure of a VAE's collapse; used in chapter 5."""
-    return _check_chains(chains).latents.std(axis=2).mean(axis=-1)
+    return check_chains(chains).latents.std(axis=2).mean(axis=-1)
 
 
 def real_spread(chains: Chains) -> float:
     """The same spread for real images: the level a generation's samples would show if they were
     as varied as the data. Used in chapter 5."""
-    return float(_check_chains(chains).info["real_latents"].std(axis=0).mean())
+    return float(check_chains(chains).info["real_latents"].std(axis=0).mean())

@@ -8,10 +8,7 @@ from collapse_utils import breeds, discrete, remedies
 from collapse_utils.figures import breeds as figures
 from collapse_utils.figures import style
 from collapse_utils.figures.remedies import REGIME_COLOURS
-
-
-def rows(spec):
-    return [r for data in spec["datasets"].values() for r in data]
+from tests.specs import rows
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,7 @@ import pytest
 from collapse_utils import discrete
 from collapse_utils.figures import discrete as figures
 from collapse_utils.figures import style
-
-
-def rows(spec):
-    """Every row of every dataset of a chart spec."""
-    return [r for data in spec["datasets"].values() for r in data]
-
-
-def params(spec):
-    return {p["name"] for p in spec.get("params", [])}
+from tests.specs import params, rows
 
 
 @pytest.fixture(scope="module")

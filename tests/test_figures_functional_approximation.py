@@ -10,30 +10,9 @@ import pytest
 from collapse_utils import functional_approximation as fa
 from collapse_utils.figures import functional_approximation as figures
 from collapse_utils.figures import style
+from tests.specs import filters, rows
 
 GENS = np.arange(6)
-
-
-def rows(spec):
-    """Every row of every dataset of a chart spec."""
-    return [r for data in spec["datasets"].values() for r in data]
-
-
-def filters(spec):
-    """The filter expressions of every layer, at any depth."""
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            out.extend(t["filter"] for t in node.get("transform", []) if "filter" in t)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk({k: v for k, v in spec.items() if k != "datasets"})
-    return out
 
 
 @pytest.fixture(scope="module")

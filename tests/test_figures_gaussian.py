@@ -8,33 +8,7 @@ from collapse_utils import gaussian
 from collapse_utils.chains import Chains
 from collapse_utils.figures import gaussian as figures
 from collapse_utils.figures import style
-
-
-def rows(spec):
-    return [r for data in spec["datasets"].values() for r in data]
-
-
-def params(spec):
-    return {p["name"] for p in spec.get("params", [])}
-
-
-def legends(spec):
-    """The titles of every colour legend, at any depth."""
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            color = node.get("encoding", {}).get("color", {})
-            if "title" in color:
-                out.append(color["title"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk({k: v for k, v in spec.items() if k != "datasets"})
-    return out
+from tests.specs import legends, params, rows
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,9 @@ import pytest
 from collapse_utils import mixtures
 from collapse_utils.figures import mixtures as figures
 from collapse_utils.figures import style
+from tests.specs import rows
 
 TWO = mixtures.Mixture1D([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
-
-
-def rows(spec):
-    """Every row of every dataset of a chart spec."""
-    return [r for data in spec["datasets"].values() for r in data]
 
 
 @pytest.fixture(scope="module")

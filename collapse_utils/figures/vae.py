@@ -11,19 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .. import vae
-from .._checks import check_int, show
+from .._checks import check_int
 from ..chains import Chains
 from . import style
 
 __all__ = ["image_grid_chart", "latent_chart"]
 
 
-def _check(chains) -> Chains:
-    if not isinstance(chains, Chains) or "grids" not in chains.params \
-            or "real_latents" not in chains.info:
-        raise ValueError(f"chains must be the Chains that vae.recursive_vae returns "
-                         f"(got {show(chains)})")
-    return chains
 
 
 def image_grid_chart(chains: Chains, generations=None, max_rows: int = 5000) -> alt.FacetChart:
@@ -32,7 +26,7 @@ def image_grid_chart(chains: Chains, generations=None, max_rows: int = 5000) -> 
     Drawn with Altair rectangles (one per pixel); images larger than fits ``max_rows`` rows are
     shown average-pooled. Used in chapter 5, Collapse in models trained from scratch.
     """
-    chains = _check(chains)
+    chains = vae.check_chains(chains)
     max_rows = check_int("max_rows", max_rows, 1)
     n = chains.n_generations
     gens = list(range(n + 1)) if generations is None else [
@@ -76,7 +70,7 @@ def latent_chart(chains: Chains, generation: int | None = None) -> alt.HConcatCh
     starting at ``generation``, default the last) on the two principal axes of the real data's
     codes, real codes in grey. Used in chapter 5, Collapse in models trained from scratch.
     """
-    chains = _check(chains)
+    chains = vae.check_chains(chains)
     n = chains.n_generations
     generation = n if generation is None else check_int("generation", generation, 0, n)
     spreads = style.rounded(pd.DataFrame({"generation": np.arange(n + 1),

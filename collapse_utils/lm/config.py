@@ -25,15 +25,15 @@ parses the same dataclasses with transformers' ``HfArgumentParser``.
     tokens, repetition penalty 3.0; replace (5 epochs) and keep-real (10 epochs, a random 10% of
     the blocks real, the rest continuations) regimes; generations 0-9; 5 seeds. The one
     difference that changes what is learned, the prompts (real blocks), and the rest side by
-    side: :func:`.protocol.protocol_table`. Needs a GPU: one generation took 3.4 minutes on an H100
-    (``benchmarks/paper_generation.py``).
+    side: :func:`.protocol.protocol_table`. Needs a GPU: one generation took 1.7 minutes on an H200
+    (``benchmarks/paper_generation.py``; the book's GPU appendix).
 ``colab``
-    ``paper`` cut to fit a free Colab T4 in about 2 hours: fp16 mixed precision (a T4 has no
-    bf16), one seed, and a fifth of the training blocks (7,540 of 37.7k; validation and test
-    whole). Estimated, not measured on a T4 (:func:`.figures.colab_estimate`): fine-tuning from its
-    FLOPs at 40% of the T4's peak, decoding and scoring from the measured H100 times scaled by the
-    ratio of memory bandwidths. ``--set max_train_blocks=none`` runs the full data (about 10
-    hours: several sessions; point the output folder at Google Drive and the run resumes).
+    ``paper`` cut to fit one free Colab T4 session: fp16 mixed precision (a T4 has no bf16), one
+    seed, and a fifth of the training blocks (7,540 of 37.7k; validation and test whole).
+    Estimated, not measured on a T4 (the book's GPU appendix): fine-tuning from its FLOPs,
+    decoding and scoring from the measured H200 times scaled by the ratio of memory bandwidths.
+    ``--set max_train_blocks=none`` runs the full data over several sessions (point the output
+    folder at Google Drive and the run resumes).
 ``cpu-small``
     The offline miniature: the course's synthetic language (:mod:`.language`), a tiny OPT the
     project pretrains itself on a flatter version of that language (``pretrain_temperature``),
@@ -331,7 +331,8 @@ class ExecutionSettings(_Settings):
                                       aliases=("--threads",))
     eval_batch_size: int = setting(256, "blocks per forward pass when scoring", low=1)
     gen_batch_size: int = setting(512, "prompts decoded together, each with num_beams beams (on "
-                                  "an H100 512 decode 1.7x as fast as 128; bench_cuda.csv)", low=1)
+                                  "an H100 512 decode 1.7x as fast as 128: benchmarks/results)",
+                                  low=1)
     decoder: Decoder = setting("auto", "auto: the course's beam search for OPT (same tokens, "
                                "faster); transformers: generate() itself")
     score_sequences: bool = setting(True, "score every generated sequence with the "
@@ -529,7 +530,7 @@ PRESETS: dict[str, tuple[str, dict]] = {
         {},
     ),
     "colab": (
-        "paper on a free Colab T4 in about 2 h (estimated): fp16 mixed precision, 1 seed, a "
+        "paper cut to fit a free Colab T4 session (estimated): fp16 mixed precision, 1 seed, a "
         "fifth of the training blocks; write to Google Drive and rerun the same command to resume.",
         dict(
             seeds=(0,),
