@@ -11,12 +11,13 @@ TORCH  := $(shell grep -o '"torch==[^"]*"' pyproject.toml)
 export PATH := $(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help install book test lint sync assignments grade bench clean
+.PHONY: help install book test lint sync notebooks assignments grade bench clean
 
 help:
 	@echo "make book         build the book into _build/html (executes every chapter)"
 	@echo "make test         lint, build the book, run every test"
-	@echo "make sync         re-pair chapters/*.md with their .ipynb (jupytext)"
+	@echo "make sync         re-pair chapters/*.md with their .ipynb (jupytext), then make notebooks"
+	@echo "make notebooks    write the students' Colab/Jupyter notebooks/*.ipynb from chapters/*.md"
 	@echo "make assignments  write the student version of every chapter to _build/assignments"
 	@echo "make grade NOTEBOOK=path.ipynb   autograde a submitted chapter"
 	@echo "make bench        run the speed benchmarks"
@@ -54,15 +55,19 @@ lint: $(STAMP)
 test: lint book
 	$(BIN)/python -m pytest
 
-sync: $(STAMP)
+sync: notebooks
 	$(BIN)/jupytext --sync chapters/[0-9]*.md
 
+# Generated, committed, checked by tests/test_notebooks.py: never edit notebooks/ by hand.
+notebooks: $(STAMP)
+	$(BIN)/python tools/notebooks.py
+
 assignments: $(STAMP)
-	$(BIN)/python -m collapse_utils.assignments release
+	$(BIN)/python -m tools.assignments release
 
 grade: $(STAMP)
 	@test -n "$(NOTEBOOK)" || { echo "usage: make grade NOTEBOOK=path/to/submitted.ipynb"; exit 2; }
-	$(BIN)/python -m collapse_utils.assignments grade "$(NOTEBOOK)"
+	$(BIN)/python -m tools.assignments grade "$(NOTEBOOK)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gaussian.py

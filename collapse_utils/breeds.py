@@ -4,11 +4,16 @@ The picture from Wenger's News & Views on the paper: a model trained on
 pictures of dogs sees rare breeds rarely, loses them first, and ends up
 drawing one breed. Here the "model" is the empirical distribution of a finite
 sample, refitted each generation (:func:`collapse_utils.discrete.resample`, or a
-data regime of :mod:`collapse_utils.remedies`). Used in chapter 1, What is model
-collapse (and chapter 7). The charts are in :mod:`collapse_utils.figures.breeds`.
+data regime of :mod:`collapse_utils.remedies`). Sampled as it is, the model ends
+with a breed drawn at random; sampled at a temperature below 1 (mode-seeking), it
+ends with the commonest breed, sooner (:func:`compare_samplers`). Used in chapter
+1, What is model collapse (and chapter 7). The charts are in
+:mod:`collapse_utils.figures.breeds`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -64,7 +69,10 @@ def tidy_shares(chains: Chains, chain: int = 0) -> pd.DataFrame:
 def collapse_summary(chains: Chains, tail: int = 10) -> pd.DataFrame:
     """Per generation and chain: breeds left, share of the commonest, mass of the ``tail`` rarest.
 
-    The tail is the ``tail`` breeds that were rarest at generation 0. Used in chapters 1 and 7.
+    Columns ``generation``, ``chain``, ``breeds_left``, ``top_share`` (the commonest breed of that
+    generation), ``first_share`` (the breed that was commonest at generation 0, the golden
+    retriever) and ``tail_mass`` (the ``tail`` breeds that were rarest at generation 0). Used in
+    chapters 1 and 7.
     """
     dists = _probs(chains)
     n_cat = dists.shape[-1]
@@ -77,5 +85,43 @@ def collapse_summary(chains: Chains, tail: int = 10) -> pd.DataFrame:
         "chain": chain.ravel(),
         "breeds_left": discrete.surviving_categories(dists).ravel(),
         "top_share": dists.max(axis=-1).ravel(),
+        "first_share": dists[..., np.argmax(dists[0, 0])].ravel(),
         "tail_mass": dists[..., rarest].sum(axis=-1).ravel(),
     })
+
+
+def compare_samplers(runs: Mapping[str, Chains], generation: int, tail: int = 10) -> pd.DataFrame:
+    """How each way of sampling the model ends: one row per entry of ``runs``.
+
+    ``runs`` maps a name to chains of breed shares (e.g. :func:`~collapse_utils.discrete.resample`
+    at a temperature or with top-k), all started from the same distribution. The row holds, over
+    the chains, at ``generation``: the mean ``first_share`` (share of the breed commonest at
+    generation 0), ``tail_mass`` (mass of the ``tail`` breeds rarest at generation 0) and
+    ``breeds_left``, each with its standard error (suffix ``_se``); and at the last generation
+    ``first_wins``, the fraction of chains in which that breed holds all the mass (with
+    ``first_wins_se``), and ``absorbed``, the fraction in which any one breed does.
+
+    Used in chapter 1, What is model collapse.
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(f"runs must be a non-empty dict of name -> Chains (got {show(runs)})")
+    rows = []
+    for name, chains in runs.items():
+        dists = _probs(chains)
+        n = check_int("generation", generation, 0, chains.n_generations)
+        summary = collapse_summary(chains, tail)
+        at = summary[summary.generation == n]
+        last = dists[-1]
+        first = np.argmax(dists[0, 0])
+        row = {"sampler": name, "n_chains": chains.n_chains, "generation": n}
+        for col in ("first_share", "tail_mass", "breeds_left"):
+            values = at[col].to_numpy(float)
+            row[col] = values.mean()
+            row[f"{col}_se"] = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 \
+                else np.nan
+        wins = last[:, first] == 1.0
+        row["first_wins"] = wins.mean()
+        row["first_wins_se"] = np.sqrt(wins.mean() * (1 - wins.mean()) / wins.size)
+        row["absorbed"] = (last.max(axis=-1) == 1.0).mean()
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("sampler")

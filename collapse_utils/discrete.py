@@ -8,6 +8,11 @@ are 0 (the category is lost) and M (it has taken over). A category of probabilit
 one generation with probability (1 - q)^M and eventually with probability 1 - q, because the
 count is a martingale.
 
+Generative models are rarely sampled as they are: a temperature T < 1 or a top-k cut sharpens
+the model before it generates (:func:`sharpen`). ``resample(..., temperature=T, top_k=k)`` draws
+each generation's samples from the sharpened model; then the commonest category wins and the
+tail goes faster (chapter 1).
+
 The module offers the simulation (:func:`resample`, which returns a
 :class:`~collapse_utils.chains.Chains`), exact results for the two-category chain from its
 transition matrix (:func:`transition_matrix`, :func:`expected_absorption_time`,
@@ -27,6 +32,7 @@ from collapse_utils._checks import (
     check_distribution,
     check_int,
     check_int_array,
+    check_nonnegative,
     check_probability,
     check_real,
     check_sample_sizes,
@@ -45,14 +51,77 @@ __all__ = [
     "prob_lost_by",
     "prob_lost_in_one_generation",
     "resample",
+    "sharpen",
     "surviving_categories",
     "survival_table",
     "transition_matrix",
 ]
 
 
-def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> Chains:
+def sharpen(probs, temperature=1.0, top_k=None) -> np.ndarray:
+    """The distribution a model of categories ``probs`` samples from at a temperature, or top-k.
+
+    Temperature T divides the log-probabilities by T, as a language model divides its logits:
+    q_k is proportional to p_k^(1/T). T < 1 sharpens towards the commonest category, T = 1 leaves
+    ``probs`` as they are, T = 0 is greedy (all the mass on the commonest; ties share it). Top-k
+    then keeps the k largest probabilities (ties go to the lower index) and renormalises.
+    Sharpening twice at T is sharpening once at T^2. Categories of probability 0 stay at 0.
+
+    Used in chapter 1, What is model collapse.
+
+    Parameters
+    ----------
+    probs : array_like, shape (..., n_categories)
+        Distributions over the last axis: entries >= 0, each summing to 1 (within 1e-9).
+    temperature : float
+        T >= 0.
+    top_k : int, optional
+        Keep the k commonest categories, 1 <= k <= n_categories; None keeps all.
+
+    Returns
+    -------
+    ndarray, the shape of ``probs``; each distribution sums to 1.
+
+    Examples
+    --------
+    >>> sharpen([0.5, 0.3, 0.2], temperature=0.5).round(3)
+    array([0.658, 0.237, 0.105])
+    >>> sharpen([0.5, 0.3, 0.2], top_k=2)
+    array([0.625, 0.375, 0.   ])
+    """
+    p = np.asarray(probs, dtype=float)
+    if p.ndim == 0 or p.shape[-1] == 0 or not np.isfinite(p).all() or (p < 0).any() \
+            or (np.abs(p.sum(axis=-1) - 1) > 1e-9).any():
+        raise ValueError(f"probs must hold distributions over its last axis: entries >= 0 "
+                         f"summing to 1 (got {show(probs)})")
+    t = check_nonnegative("temperature", temperature)
+    k = None if top_k is None else check_int("top_k", top_k, 1, p.shape[-1])
+    return _sharpen(p, t, k)
+
+
+def _sharpen(p: np.ndarray, t: float, k: int | None) -> np.ndarray:
+    """:func:`sharpen` without the checks (probabilities over the last axis)."""
+    if t == 0:
+        q = (p == p.max(axis=-1, keepdims=True)).astype(float)
+    elif t != 1:
+        with np.errstate(divide="ignore"):
+            logs = np.log(p) / t
+        q = np.exp(logs - logs.max(axis=-1, keepdims=True))
+    else:
+        q = p.copy()
+    if k is not None and k < q.shape[-1]:
+        cut = np.argsort(-q, axis=-1, kind="stable")[..., k:]
+        np.put_along_axis(q, cut, 0.0, axis=-1)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def resample(probs, sample_size, n_generations, n_chains=1, seed=None, *, temperature=1.0,
+             top_k=None) -> Chains:
     """Refit a categorical distribution to M samples of itself, generation after generation.
+
+    Each generation draws M samples from the current model, sharpened by ``temperature`` and
+    ``top_k`` (:func:`sharpen`; by default the model as it is), and the next model is their
+    empirical distribution.
 
     Used in chapter 1, What is model collapse, and chapter 2, Statistical approximation
     error.
@@ -70,13 +139,18 @@ def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> Chains
         Number of independent chains (>= 1).
     seed : None, int or numpy.random.Generator
         Source of randomness; the same seed gives the same output.
+    temperature : float
+        Sampling temperature T >= 0 (1: the model as it is; below 1: mode-seeking).
+    top_k : int, optional
+        Sample from the k commonest categories only (1 <= k <= n_categories).
 
     Returns
     -------
     Chains
         ``probs`` of shape (n_generations + 1, n_chains, n_categories): row 0 is ``probs``
-        (renormalised to sum to 1 exactly) and row i holds multinomial(M_i, row i-1) counts
-        divided by M_i. ``info["sample_sizes"]`` holds M_1..M_n.
+        (renormalised to sum to 1 exactly) and row i holds multinomial(M_i, sharpened row i-1)
+        counts divided by M_i. ``info`` holds ``sample_sizes`` (M_1..M_n), ``temperature`` and
+        ``top_k``.
 
     Examples
     --------
@@ -88,13 +162,17 @@ def resample(probs, sample_size, n_generations, n_chains=1, seed=None) -> Chains
     n = check_int("n_generations", n_generations, 0)
     sizes = check_sample_sizes(sample_size, n, minimum=1)
     n_chains = check_int("n_chains", n_chains, 1)
+    t = check_nonnegative("temperature", temperature)
+    k = None if top_k is None else check_int("top_k", top_k, 1, p.size)
     rng = as_rng(seed)
     out = np.empty((n + 1, n_chains, p.size))
     # numpy's multinomial rejects probabilities whose sum exceeds 1 by more than ~1e-12.
     out[0] = p / p.sum()
+    plain = t == 1 and k is None
     for i, m in enumerate(sizes):
-        out[i + 1] = rng.multinomial(m, out[i]) / m
-    return Chains({"probs": out}, {"sample_sizes": sizes})
+        model = out[i] if plain else _sharpen(out[i], t, k)
+        out[i + 1] = rng.multinomial(m, model) / m
+    return Chains({"probs": out}, {"sample_sizes": sizes, "temperature": t, "top_k": k})
 
 
 def surviving_categories(dists) -> np.ndarray:

@@ -10,8 +10,10 @@ Chapter 4, Functional approximation error. The model is a Gaussian, so it can re
   :func:`shrinkage_expected`, :func:`shrinkage_fixed_point`);
 - a fixed budget of gradient steps from a fixed start returns, generation after generation,
   to the start (:func:`gradient_fit`, :func:`gradient_chain`);
-- sampling at temperature tau < 1 or with top-p truncation cuts the tails, and the variance by an
-  exact factor per generation (:func:`sampling_variance_factor`, :func:`sampling_chain`);
+- sampling at a temperature T < 1 (a language model's temperature: the log-density divided by T,
+  so the variance times T and the standard deviation times sqrt(T)) or with top-p truncation cuts
+  the tails, and the variance by an exact factor per generation (:func:`sampling_variance_factor`,
+  :func:`sampling_chain`);
 - :func:`cascade` switches these on and off together with the statistical error of chapter 2 and
   the expressivity error of chapter 3.
 
@@ -382,21 +384,22 @@ def truncated_variance_factor(top_p):
 
 
 def sampling_variance_factor(temperature: float = 1.0, top_p: float = 1.0) -> float:
-    """Factor r by which sampling shrinks the variance: tau^2 times the top-p truncation factor.
+    """Factor r by which sampling shrinks the variance: T times the top-p truncation factor.
 
-    Temperature tau scales a Gaussian's std by tau (its log-density is divided by tau^2, i.e. its
-    variance multiplied by tau^2); top-p then keeps the central mass p of the tempered Gaussian.
-    With infinite data sigma_n^2 = r^n sigma_0^2 exactly; with M samples and the unbiased
-    estimator E[sigma_n^2] = r^n sigma_0^2 too.
+    ``temperature`` is a language model's temperature T >= 0: the log-density is divided by T, as
+    a language model divides its logits, which turns N(mu, sigma^2) into N(mu, T sigma^2) (the
+    standard deviation times sqrt(T)); top-p then keeps the central mass p of the tempered
+    Gaussian. With infinite data sigma_n^2 = r^n sigma_0^2 exactly; with M samples and the
+    unbiased estimator E[sigma_n^2] = r^n sigma_0^2 too.
 
     Used in chapter 4, Functional approximation error.
     """
-    tau = check_nonnegative("temperature", temperature)
-    return tau**2 * truncated_variance_factor(top_p)
+    t = check_nonnegative("temperature", temperature)
+    return t * truncated_variance_factor(top_p)
 
 
-def _tail_cut_samples(mean, std, m, temperature, top_p, rng):
-    """M draws per chain from N(mean, (tau std)^2) truncated to its central mass top_p."""
+def _tail_cut_samples(mean, std, m, scale, top_p, rng):
+    """M draws per chain from N(mean, (scale std)^2) truncated to its central mass top_p."""
     shape = (np.size(mean), m)
     if top_p >= 1:
         z = rng.standard_normal(shape)
@@ -404,17 +407,19 @@ def _tail_cut_samples(mean, std, m, temperature, top_p, rng):
         lo = special.ndtr(-special.ndtri((1 + top_p) / 2))
         u = rng.uniform(lo, 1 - lo, shape)
         z = special.ndtri(u)
-    return np.ravel(mean)[:, None] + (temperature * np.ravel(std))[:, None] * z
+    return np.ravel(mean)[:, None] + (scale * np.ravel(std))[:, None] * z
 
 
 def sampling_chain(n_generations: int, sample_size=None, mean: float = 0.0, std: float = 1.0, *,
                    temperature: float = 1.0, top_p: float = 1.0, estimator: str = "unbiased",
                    n_chains: int = 1, seed=None) -> Chains:
-    """Refit a Gaussian to samples drawn at ``temperature`` with ``top_p`` truncation.
+    """Refit a Gaussian to samples drawn at ``temperature`` T with ``top_p`` truncation.
 
-    ``sample_size=None`` is infinite data: mu_n = mu_0 and sigma_n = sigma_0 r^(n/2), r =
-    :func:`sampling_variance_factor`. Otherwise each generation draws M truncated, tempered
-    samples (inverse-cdf sampling) and fits their mean and variance (``estimator``).
+    T is a language model's temperature: the samples come from N(mu, T sigma^2), truncated to its
+    central mass ``top_p``. ``sample_size=None`` is infinite data: mu_n = mu_0 and
+    sigma_n = sigma_0 r^(n/2), r = :func:`sampling_variance_factor`. Otherwise each generation
+    draws M truncated, tempered samples (inverse-cdf sampling) and fits their mean and variance
+    (``estimator``).
 
     Used in chapter 4, Functional approximation error.
     """
@@ -422,8 +427,8 @@ def sampling_chain(n_generations: int, sample_size=None, mean: float = 0.0, std:
     m = _check_size(sample_size)
     n_chains = _check_chains(n_chains, m)
     mean, std = check_real("mean", mean), check_nonnegative("std", std)
-    tau = check_nonnegative("temperature", temperature)
-    r = sampling_variance_factor(tau, top_p)
+    t = check_nonnegative("temperature", temperature)
+    r = sampling_variance_factor(t, top_p)
     top_p = float(top_p)
     ddof = _DDOF[check_choice("estimator", estimator, gaussian.ESTIMATORS)]
     rng = as_rng(seed)
@@ -434,9 +439,9 @@ def sampling_chain(n_generations: int, sample_size=None, mean: float = 0.0, std:
         if m is None:
             means[g], stds[g] = means[g - 1], stds[g - 1] * np.sqrt(r)
         else:
-            x = _tail_cut_samples(means[g - 1], stds[g - 1], m, tau, top_p, rng)
+            x = _tail_cut_samples(means[g - 1], stds[g - 1], m, np.sqrt(t), top_p, rng)
             means[g], stds[g] = x.mean(axis=1), x.std(axis=1, ddof=ddof)
-    return _gaussians(means, stds, sample_size=m, estimator=estimator, temperature=tau,
+    return _gaussians(means, stds, sample_size=m, estimator=estimator, temperature=t,
                       top_p=top_p)
 
 

@@ -5,7 +5,10 @@ Chapter 5, Collapse in models trained from scratch, refits a two-component, full
 (:func:`recursive_gmm`), and scores it with the closed-form L2 distance between Gaussian mixtures
 (:func:`l2_distance`, :func:`l2_to_start`). The chapter shows the loop in a few lines; this module
 runs the same loop fast (one BLAS thread) and keeps every fit as a
-:class:`~collapse_utils.chains.Chains`. Its charts are in :mod:`collapse_utils.figures.gmm`.
+:class:`~collapse_utils.chains.Chains`; :func:`findings` gives the numbers the chapter states.
+With ``precision`` the chain keeps its data in a lower floating-point format
+(:mod:`collapse_utils.precision`), and :func:`relative_l2_gap` measures how far that moves it.
+Its charts are in :mod:`collapse_utils.figures.gmm` and :mod:`collapse_utils.figures.precision`.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import gaussian
+from . import precision as precision_module
 from ._checks import (
     as_rng,
+    check_choice,
     check_covariance,
     check_distribution,
     check_finite_array,
@@ -24,7 +30,8 @@ from ._checks import (
 from ._progress import progress_bar
 from .chains import Chains
 
-__all__ = ["component_stds", "l2_distance", "l2_to_start", "recursive_gmm"]
+__all__ = ["component_stds", "findings", "l2_distance", "l2_to_start", "recursive_gmm",
+           "relative_l2_gap"]
 
 
 def _check_gmm(suffix: str, weights, means, covs):
@@ -117,9 +124,65 @@ def component_stds(chains: Chains) -> np.ndarray:
     return np.sqrt(np.trace(chains.covs, axis1=-2, axis2=-1) / d)
 
 
+def relative_l2_gap(chains: Chains, reference: Chains) -> np.ndarray:
+    """``||p_n - q_n||_2 / ||q_n||_2`` per generation and chain, shape (n + 1, n_chains): how far
+    each mixture of ``chains`` is from the mixture of ``reference`` fitted at the same generation.
+
+    Label-free (scikit-learn may order the components differently in the two chains). Chapter 5
+    compares chains whose data were kept in different formats, from the same seed.
+    """
+    chains, reference = _check_chains(chains), _check_chains(reference)
+    if chains.means.shape != reference.means.shape:
+        raise ValueError(f"reference must have the shape of chains {chains.means.shape} "
+                         f"(got {reference.means.shape})")
+    out = np.empty((chains.n_generations + 1, chains.n_chains))
+    for g in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            p = [chains.params[k][g, c] for k in ("weights", "means", "covs")]
+            q = [reference.params[k][g, c] for k in ("weights", "means", "covs")]
+            qq = _cross_term(*q, *q)
+            out[g, c] = np.sqrt(max(_cross_term(*p, *p) + qq - 2 * _cross_term(*p, *q), 0.0) / qq)
+    return out
+
+
+def findings(chains: Chains) -> dict[str, float]:
+    """The numbers chapter 5 states about its GMM chain (first chain), by name (for ``glue``).
+
+    ``std_first``: the components' mean spread at generation 0; ``std_small_last``,
+    ``std_large_last``: the smaller and larger spread at the last generation, and
+    ``shrink_small``, ``shrink_large`` each over ``std_first``. The prediction: a component
+    refitted on ``points`` = M / K points has, along any fixed direction, the variance of the 1-D
+    chain of chapter 2 with the maximum-likelihood estimator, so its spread changes on average by
+    the factor ``factor_unbiased`` (:func:`collapse_utils.gaussian.expected_log_shrink`, unbiased
+    estimator) times ``factor_mle`` (dividing by M instead of M - 1) per generation, and by
+    ``predicted_shrink`` over the chain. ``means_gap_first`` and ``means_gap_last``: the distance
+    between the two components' means (K = 2 only), and ``lost_at``, the generation from which
+    it stays below a tenth of generation 0's (one blob lost for good; -1 if it is not).
+    """
+    chains = _check_chains(chains)
+    n, k = chains.n_generations, chains.weights.shape[-1]
+    spreads = np.sort(component_stds(chains)[:, 0], axis=-1)
+    first = float(spreads[0].mean())
+    points = chains.info.get("sample_size", 1000) // k
+    log_unbiased = gaussian.expected_log_shrink(points) / 2  # per generation, on log sigma
+    log_mle = np.log((points - 1) / points) / 2
+    out = {"generations": n, "points": points, "std_first": first,
+           "std_small_last": float(spreads[-1, 0]), "std_large_last": float(spreads[-1, -1]),
+           "shrink_small": float(spreads[-1, 0] / first),
+           "shrink_large": float(spreads[-1, -1] / first),
+           "factor_unbiased": float(np.exp(log_unbiased)), "factor_mle": float(np.exp(log_mle)),
+           "predicted_shrink": float(np.exp(n * (log_unbiased + log_mle)))}
+    if k == 2:
+        gap = np.linalg.norm(chains.means[:, 0, 0] - chains.means[:, 0, 1], axis=-1)
+        last_apart = np.flatnonzero(gap >= gap[0] / 10)[-1]  # generation 0 is apart
+        out |= {"means_gap_first": float(gap[0]), "means_gap_last": float(gap[-1]),
+                "lost_at": int(last_apart + 1) if last_apart < n else -1}
+    return out
+
+
 def recursive_gmm(n_generations: int = 2000, sample_size: int = 1000, n_components: int = 2,
                   data=None, keep=(0, 1, 10, 100, 1000, 2000), reuse_random_state: bool = False,
-                  seed=None, progress: bool = True) -> Chains:
+                  precision: str = "float64", seed=None, progress: bool = True) -> Chains:
     """Refit ``sklearn.mixture.GaussianMixture`` on its own samples, generation after generation.
 
     The paper's GMM experiment, and the loop chapter 5 shows: a ``n_components``-component,
@@ -149,6 +212,11 @@ def recursive_gmm(n_generations: int = 2000, sample_size: int = 1000, n_componen
         ``GaussianMixture.sample`` draws with the estimator's ``random_state``, so a fixed integer
         makes every generation reuse the same noise, a systematic shrink or growth that is not the
         paper's random one. By default each generation gets fresh randomness from ``seed``.
+    precision : {"float64", "float32", "bfloat16", "float16"}
+        The format every generation's data are kept in: the original data and each
+        generation's samples are rounded to it (:func:`collapse_utils.precision.round_to`)
+        before the fit, which computes in float64. With the same ``seed`` every format draws the
+        same noise, so chains in two formats differ only by that rounding.
     seed : None, int or numpy.random.Generator
     progress : bool
         Show a progress bar (``tqdm.auto``; silenced by ``TQDM_DISABLE=1``).
@@ -169,6 +237,7 @@ def recursive_gmm(n_generations: int = 2000, sample_size: int = 1000, n_componen
     k = check_int("n_components", n_components, 1)
     m = check_int("sample_size", sample_size, k + 1)
     keep = {check_int("keep", g, 0) for g in keep}
+    fmt = check_choice("precision", precision, precision_module.FORMATS)
     rng = as_rng(seed)
     if data is None:
         data, _ = make_blobs(n_samples=m, centers=2, n_features=2, cluster_std=1.0,
@@ -192,6 +261,7 @@ def recursive_gmm(n_generations: int = 2000, sample_size: int = 1000, n_componen
                 if not reuse_random_state:
                     gm.set_params(random_state=int(rng.integers(2**31)))
                 x, lab = gm.sample(m)
+            x = precision_module.round_to(x, fmt)
             if g in keep:
                 samples[g], labels[g] = x, lab
             if not reuse_random_state:  # a fresh start for EM: fit() starts from scratch
@@ -200,5 +270,5 @@ def recursive_gmm(n_generations: int = 2000, sample_size: int = 1000, n_componen
             weights[g, 0], means[g, 0], covs[g, 0] = gm.weights_, gm.means_, gm.covariances_
             bar.update()
     info = {"samples": samples, "labels": labels, "sample_size": m, "n_components": k,
-            "reuse_random_state": bool(reuse_random_state)}
+            "reuse_random_state": bool(reuse_random_state), "precision": fmt}
     return Chains({"weights": weights, "means": means, "covs": covs}, info)

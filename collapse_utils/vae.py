@@ -33,6 +33,7 @@ __all__ = [
     "decode_samples",
     "elbo_loss",
     "encode",
+    "findings",
     "kl_to_standard_normal",
     "load_images",
     "real_spread",
@@ -345,3 +346,31 @@ def real_spread(chains: Chains) -> float:
     """The same spread for real images: the level a generation's samples would show if they were
     as varied as the data. Used in chapter 5."""
     return float(check_chains(chains).info["real_latents"].std(axis=0).mean())
+
+
+def findings(chains: dict[str, Chains], fraction: float = 0.1) -> dict[str, float]:
+    """The numbers chapter 5 states about its VAE chains, by name (for ``glue``).
+
+    ``chains`` maps a name (the decoder: "gaussian", "bernoulli") to a :func:`recursive_vae`
+    chain. For each: ``{name}_collapse``, the first generation whose latent spread
+    (:func:`spread`) is below ``fraction`` of generation 0's (-1 if none);
+    ``{name}_spread_falls``, whether the spread falls at every generation (1 or 0);
+    ``{name}_below_real``, whether generation 0's spread is below the real data's (1 or 0);
+    ``{name}_pixel_first``, ``{name}_pixel_last`` and ``{name}_pixel_fall``, the pixels' spread
+    across samples at the first and last generation and their ratio. Used in chapter 5.
+    """
+    if not isinstance(chains, dict) or not chains:
+        raise ValueError(f"chains must be a non-empty dict of recursive_vae chains by name "
+                         f"(got {show(chains)})")
+    fraction = check_nonnegative("fraction", fraction)
+    out = {}
+    for name, c in chains.items():
+        s = spread(check_chains(c))[:, 0]
+        below = np.flatnonzero(s < fraction * s[0])
+        pixels = c.pixel_spread[:, 0]
+        out |= {f"{name}_collapse": int(below[0]) if below.size else -1,
+                f"{name}_spread_falls": int(bool(np.all(np.diff(s) < 0))),
+                f"{name}_below_real": int(bool(s[0] < real_spread(c))),
+                f"{name}_pixel_first": float(pixels[0]), f"{name}_pixel_last": float(pixels[-1]),
+                f"{name}_pixel_fall": float(pixels[0] / pixels[-1])}
+    return out

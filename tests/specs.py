@@ -32,3 +32,10 @@ def legends(spec):
     """The titles of every colour legend, at any depth."""
     return [n["encoding"]["color"]["title"] for n in nodes(spec)
             if isinstance(n.get("encoding"), dict) and "title" in n["encoding"].get("color", {})]
+
+
+def title_text(title):
+    """A chart title's text and subtitle as one string (``style.title`` breaks them in lines)."""
+    if isinstance(title, dict):
+        return " ".join(title_text(title.get(k, "")) for k in ("text", "subtitle")).strip()
+    return " ".join(title) if isinstance(title, list) else title

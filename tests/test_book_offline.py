@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -160,3 +162,137 @@ def test_every_chapter_has_a_colab_button_to_its_notebook():
                 f"chapters/{md.stem}.ipynb")
         assert link in page.read_text(encoding="utf-8"), f"no Colab button to {link}"
         assert md.with_suffix(".ipynb").exists()
+
+
+# ------------------------------------------------- the book fits its readers (issue 12, part 3)
+
+CHARTS_FITTED = """() => [...document.querySelectorAll('.vega-chart')]
+    .every(d => d.hasAttribute('data-fitted'))"""
+CHART_WIDTHS = """() => [...document.querySelectorAll('.vega-chart')].map(d => {
+    const svg = d.querySelector('svg');
+    return {id: d.id, fitted: d.getAttribute('data-fitted'), column: d.parentElement.clientWidth,
+            width: svg ? Math.ceil(svg.getBoundingClientRect().width) : null,
+            scroll: d.scrollWidth};
+})"""
+LINK_CONTRAST = r"""() => {
+    const parse = c => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+        const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+        return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+    const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3]))
+        .concat([1]);
+    const background = el => { const layers = [];
+        for (let e = el; e; e = e.parentElement) {
+            const c = parse(getComputedStyle(e).backgroundColor);
+            if (c && c[3] > 0) layers.push(c);
+            if (c && c[3] === 1) break; }
+        let colour = [255, 255, 255, 1];
+        if (layers.length && layers[layers.length - 1][3] === 1) colour = layers.pop();
+        while (layers.length) colour = over(layers.pop(), colour);
+        return colour; };
+    const lum = c => { const f = v => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+        return (x + 0.05) / (y + 0.05); };
+    return [...document.querySelectorAll('div.proof a, div.admonition a')]
+        .filter(a => a.offsetParent !== null).map(a => {
+            const bg = background(a);
+            return {link: a.textContent.trim().slice(0, 40),
+                    ratio: ratio(over(parse(getComputedStyle(a).color), bg), bg)}; });
+}"""
+
+
+def _text(page: Path) -> str:
+    return page.read_text(encoding="utf-8", errors="replace")
+
+
+def _chart_pages() -> list[Path]:
+    return [p for p in _pages() if 'class="vega-chart"' in _text(p)] if HTML.exists() else []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("page", _chart_pages(), ids=lambda p: str(p.relative_to(HTML)))
+def test_every_chart_fits_its_column_on_a_phone_and_a_desktop(page, width, server, browser):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    tab.goto(f"{server}/{page.relative_to(HTML).as_posix()}", wait_until="load")
+    tab.wait_for_function(CHARTS_FITTED, timeout=60_000)
+    charts = tab.evaluate(CHART_WIDTHS)
+    page_width = tab.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    wide = [c for c in charts if c["fitted"] != "fits" or c["width"] is None
+            or c["width"] > c["column"] or c["scroll"] > c["column"]]
+    assert wide == [], f"charts wider than their column at {width} px: {wide}"
+    assert page_width <= width, f"the page scrolls sideways at {width} px ({page_width} px)"
+
+
+def test_the_vega_bundle_loads_only_on_pages_with_charts():
+    for page in _pages():
+        text = _text(page)
+        has_chart = 'class="vega-chart"' in text
+        for script in ("vega-offline.js", "collapse-charts.js"):
+            assert (f"_static/{script}" in text) == has_chart, (page.name, script)
+    assert _chart_pages(), "no page draws a chart"
+
+
+class _CodeCells(HTMLParser):
+    """The text of a page's code cells (myst-nb's ``div.cell_input``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.text = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "div":
+            return
+        if self.depth or "cell_input" in (dict(attrs).get("class") or "").split():
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.text.append(data)
+
+
+def test_hidden_tests_never_show_in_code_cells():
+    shown = []
+    for page in _pages():
+        cells = _CodeCells()
+        cells.feed(_text(page))
+        if "HIDDEN TESTS" in "".join(cells.text):
+            shown.append(page.name)
+    assert shown == [], f"hidden tests show in the code cells of {shown}"
+
+
+def test_no_output_shows_a_path_of_the_build_machine():
+    machine = {str(ROOT), str(HTML.resolve().parent.parent), "site-packages/"}
+    found = []
+    for page in _pages():
+        text = re.sub(r"<[^>]+>", "", _text(page))
+        found += [(page.name, m) for m in machine if m in text]
+    assert found == [], f"pages show paths of the build machine: {found}"
+
+
+def test_the_references_render_their_maths():
+    text = re.sub(r"<[^>]+>", "", _text(HTML / "book" / "references.html"))
+    assert "Dey and David Donoho" in text
+    raw = re.findall(r"\$[^$\n]{0,40}\\[A-Za-z]+[^$\n]{0,40}\$", text)
+    assert raw == [], f"TeX shown raw in the references: {raw}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_links_in_theorem_and_definition_boxes_have_contrast(scheme, server, browser):
+    context = browser.new_context(color_scheme=scheme)
+    tab = context.new_page()
+    low = []
+    for page in _pages():
+        if 'class="proof' not in _text(page) and "admonition" not in _text(page):
+            continue
+        tab.goto(f"{server}/{page.relative_to(HTML).as_posix()}", wait_until="load")
+        low += [(page.name, r["link"], round(r["ratio"], 2)) for r in tab.evaluate(LINK_CONTRAST)
+                if r["ratio"] < 4.5]
+    context.close()
+    assert low == [], f"links under 4.5:1 contrast in boxes ({scheme} mode): {low}"

@@ -80,3 +80,45 @@ def test_summaries_take_chains_of_breed_shares(bad):
         breeds.collapse_summary(bad)
     with pytest.raises(ValueError, match="^chains must be Chains"):
         breeds.tidy_shares(bad)
+
+
+def test_summary_follows_the_breed_commonest_at_the_start():
+    p = breeds.breed_distribution()
+    runs = discrete.resample(p, 30, 5, n_chains=3, seed=2)
+    summary = breeds.collapse_summary(runs)
+    np.testing.assert_array_equal(summary.first_share, runs.probs[..., 0].ravel())
+
+
+@pytest.fixture(scope="module")
+def samplers():
+    p = breeds.breed_distribution()
+    return {name: discrete.resample(p, 50, 60, n_chains=40, seed=5, **kw)
+            for name, kw in {"pure": {}, "cold": {"temperature": 0.5}, "top": {"top_k": 3}}.items()}
+
+
+def test_compare_samplers_reads_each_run(samplers):
+    table = breeds.compare_samplers(samplers, generation=10)
+    assert list(table.index) == ["pure", "cold", "top"]
+    for name, chains in samplers.items():
+        row, probs = table.loc[name], chains.probs
+        assert row.generation == 10 and row.n_chains == 40
+        assert np.isclose(row.first_share, probs[10, :, 0].mean())
+        assert np.isclose(row.first_share_se, probs[10, :, 0].std(ddof=1) / np.sqrt(40))
+        assert np.isclose(row.tail_mass, probs[10, :, 10:].sum(axis=-1).mean())
+        assert np.isclose(row.breeds_left, (probs[10] > 0).sum(axis=-1).mean())
+        assert row.first_wins == (probs[-1, :, 0] == 1).mean()
+        assert row.absorbed == (probs[-1].max(axis=-1) == 1).mean()
+    # Top-k keeps 3 breeds from generation 1 on: the tail is gone at once, exactly.
+    assert table.loc["top", "tail_mass"] == 0 and table.loc["top", "breeds_left"] <= 3
+    # At T = 0.5 the commonest breed wins every run.
+    assert table.loc["cold", "first_wins"] == 1
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda s: breeds.compare_samplers({}, 3), "^runs must be a non-empty dict"),
+    (lambda s: breeds.compare_samplers(s, 61), "^generation must be an integer in 0..60"),
+    (lambda s: breeds.compare_samplers({"x": "y"}, 3), "^chains must be Chains"),
+])
+def test_compare_samplers_rejects_bad_arguments(samplers, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(samplers)

@@ -26,6 +26,7 @@ from collapse_utils.discrete import (
     prob_lost_by,
     prob_lost_in_one_generation,
     resample,
+    sharpen,
     survival_table,
     surviving_categories,
     transition_matrix,
@@ -304,6 +305,75 @@ def test_resample_accepts_probabilities_within_tolerance():
     assert out[0].sum() == pytest.approx(1.0, abs=1e-15)
 
 
+# ------------------------------------------------------------------ temperature and top-k
+
+
+def test_sharpen_hand_values():
+    p = np.array([0.5, 0.3, 0.2])
+    np.testing.assert_allclose(sharpen(p, temperature=0.5), p**2 / (p**2).sum())
+    np.testing.assert_allclose(sharpen(p, temperature=2.0), np.sqrt(p) / np.sqrt(p).sum())
+    np.testing.assert_array_equal(sharpen(p), p)
+    np.testing.assert_array_equal(sharpen(p, temperature=0), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(sharpen([0.4, 0.4, 0.2], temperature=0), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(sharpen(p, top_k=2), [0.625, 0.375, 0.0])
+    # Ties at the cut go to the lower index; a lost category stays lost.
+    np.testing.assert_allclose(sharpen([0.25, 0.25, 0.5], top_k=2), [1 / 3, 0, 2 / 3])
+    np.testing.assert_array_equal(sharpen([0.0, 1.0], temperature=0.3), [0.0, 1.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(weights=st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 1)), min_size=2, max_size=8)
+       .filter(lambda w: sum(w) > 0.1),
+       t1=st.floats(0.2, 3), t2=st.floats(0.2, 3), k=st.integers(1, 8))
+def test_sharpen_invariants(weights, t1, t2, k):
+    p = np.array(weights) / sum(weights)
+    q = sharpen(p, temperature=t1)
+    assert np.isclose(q.sum(), 1) and np.all((q == 0) == (p == 0))
+    # The order of the categories is kept (up to rounding), and sharpening composes.
+    assert np.all(np.diff(q[np.argsort(p, kind="stable")]) >= -1e-12)
+    np.testing.assert_allclose(sharpen(q, temperature=t2), sharpen(p, temperature=t1 * t2),
+                               rtol=1e-9, atol=1e-12)
+    # Below 1 the commonest category gains, above 1 it loses.
+    top = np.argmax(p)
+    assert (q[top] >= p[top] - 1e-12) if t1 <= 1 else (q[top] <= p[top] + 1e-12)
+    k = min(k, p.size)
+    kept = sharpen(p, top_k=k)
+    assert np.count_nonzero(kept) == min(k, np.count_nonzero(p))
+    assert kept[kept > 0].min() >= 0 and np.isclose(kept.sum(), 1)
+    assert p[kept > 0].min() >= np.sort(p)[::-1][k - 1]
+
+
+def test_sharpen_works_row_by_row():
+    rows = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    np.testing.assert_allclose(sharpen(rows, temperature=0.7, top_k=2),
+                               [sharpen(r, temperature=0.7, top_k=2) for r in rows])
+
+
+def test_resample_at_temperature_one_is_plain_resampling():
+    plain = resample([0.5, 0.3, 0.2], 10, 20, n_chains=3, seed=4)
+    same = resample([0.5, 0.3, 0.2], 10, 20, n_chains=3, seed=4, temperature=1.0, top_k=None)
+    np.testing.assert_array_equal(plain.probs, same.probs)
+    assert plain.info["temperature"] == 1.0 and plain.info["top_k"] is None
+
+
+def test_resample_draws_from_the_sharpened_model():
+    """One generation at T = 0.5: the mean refit is the sharpened model (within 4 SE)."""
+    p, m, c = np.array([0.5, 0.3, 0.2]), 20, 20_000
+    first = resample(p, m, 1, n_chains=c, seed=8, temperature=0.5).probs[1]
+    q = sharpen(p, temperature=0.5)
+    se = np.sqrt(q * (1 - q) / (m * c))
+    assert np.all(np.abs(first.mean(axis=0) - q) <= 4 * se), (first.mean(axis=0), q)
+    assert np.any(np.abs(first.mean(axis=0) - p) > 20 * se)  # the check has power
+
+
+def test_resample_top_k_and_greedy_are_exact():
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    top = resample(p, 50, 10, n_chains=20, seed=1, top_k=2).probs
+    assert np.all(top[1:, :, 2:] == 0)
+    greedy = resample(p, 50, 3, n_chains=5, seed=1, temperature=0).probs
+    np.testing.assert_array_equal(greedy[1:], np.broadcast_to([1.0, 0, 0, 0], (3, 5, 4)))
+
+
 # ------------------------------------------------------------ tables set beside the exact results
 
 
@@ -410,6 +480,12 @@ BAD_CALLS = [
     (lambda: resample([0.5, 0.5], [3, 0], 2), r"^sample_size must contain integers >= 1"),
     (lambda: resample([0.5, 0.5], 10, -1), r"^n_generations must be an integer >= 0"),
     (lambda: resample([0.5, 0.5], 10, 5, n_chains=0), r"^n_chains must be an integer >= 1"),
+    (lambda: resample([0.5, 0.5], 10, 5, temperature=-1),
+     r"^temperature must be a finite number >= 0 \(got -1\)"),
+    (lambda: resample([0.5, 0.5], 10, 5, top_k=3), r"^top_k must be an integer in 1..2"),
+    (lambda: sharpen([0.5, 0.5], top_k=0), r"^top_k must be an integer in 1..2 \(got 0\)"),
+    (lambda: sharpen([0.5, 0.4]), r"^probs must hold distributions over its last axis"),
+    (lambda: sharpen([0.5, 0.5], temperature=float("nan")), r"^temperature must be a finite"),
     (lambda: transition_matrix(0), r"^sample_size must be an integer >= 1"),
     (lambda: transition_matrix(True), r"^sample_size must be an integer >= 1"),
     (lambda: prob_lost_in_one_generation(1.5, 10), r"^q must be a probability in \[0, 1\]"),

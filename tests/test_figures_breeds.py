@@ -8,7 +8,7 @@ from collapse_utils import breeds, discrete, remedies
 from collapse_utils.figures import breeds as figures
 from collapse_utils.figures import style
 from collapse_utils.figures.remedies import REGIME_COLOURS
-from tests.specs import rows
+from tests.specs import rows, title_text
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def test_shares_chart_has_a_generation_slider_and_ticks_at_the_truth(runs):
     assert spec["params"][0]["bind"]["max"] == 10
     bars, ticks = spec["layer"]
     assert bars["mark"]["type"] == "bar" and ticks["mark"]["type"] == "tick"
-    assert "M = 20" in spec["title"]
+    assert "M = 20" in title_text(spec["title"])
     shares = [r for r in rows(spec) if "share" in r]
     assert len(shares) == np.count_nonzero(runs.probs[:, 2])
     start = [r["start"] for r in rows(spec) if "start" in r]
@@ -67,3 +67,31 @@ def test_regimes_survival_chart_uses_the_regime_colours():
 def test_bad_arguments_raise(runs, call, message):
     with pytest.raises(ValueError, match=message):
         call(runs)
+
+
+def test_samplers_chart_draws_one_line_per_sampler_in_three_panels():
+    p = breeds.breed_distribution()
+    runs = {name: discrete.resample(p, 20, 15, n_chains=6, seed=2, **kw)
+            for name, kw in {"pure": {}, "T = 0.5": {"temperature": 0.5}}.items()}
+    summary = pd.concat([breeds.collapse_summary(r).assign(sampler=n) for n, r in runs.items()])
+    spec = figures.samplers_chart(summary).to_dict()
+    assert spec["description"].endswith(".") and len(spec["vconcat"]) == 3
+    for panel in spec["vconcat"]:
+        assert panel["mark"]["type"] == "line"
+        assert panel["encoding"]["color"]["scale"]["domain"] == ["pure", "T = 0.5"]
+        assert panel["encoding"]["x"]["scale"]["type"] == "log"
+    data = [r for r in rows(spec) if r["sampler"] == "T = 0.5"]
+    assert [r["generation"] for r in data] == list(range(1, 16))
+    probs = runs["T = 0.5"].probs
+    np.testing.assert_allclose([r["first_share"] for r in data], probs[1:, :, 0].mean(axis=1),
+                               rtol=1e-4)
+    np.testing.assert_allclose([r["first_won"] for r in data], (probs[1:, :, 0] == 1).mean(axis=1),
+                               rtol=1e-4)
+    np.testing.assert_allclose([r["breeds_left"] for r in data],
+                               np.median((probs[1:] > 0).sum(axis=-1), axis=1))
+
+
+def test_samplers_chart_needs_a_sampler_column(runs):
+    with pytest.raises(ValueError, match="^summary must be breeds.collapse_summary's table with "
+                                         "a 'sampler' column"):
+        figures.samplers_chart(breeds.collapse_summary(runs))

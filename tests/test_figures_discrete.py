@@ -8,7 +8,7 @@ import pytest
 from collapse_utils import discrete
 from collapse_utils.figures import discrete as figures
 from collapse_utils.figures import style
-from tests.specs import params, rows
+from tests.specs import params, rows, title_text
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def test_transition_chart_draws_every_cell():
     assert len(cells) == 25 and {c["from"] for c in cells} == set(range(5))
     p = discrete.transition_matrix(4)
     assert all(c["probability"] == pytest.approx(p[c["from"], c["to"]], rel=1e-3) for c in cells)
-    assert spec["mark"]["type"] == "rect" and "M = 4" in spec["title"]
+    assert spec["mark"]["type"] == "rect" and "M = 4" in title_text(spec["title"])
 
 
 def test_absorption_chart_sets_the_exact_time_beside_the_band(absorption):
@@ -31,7 +31,7 @@ def test_absorption_chart_sets_the_exact_time_beside_the_band(absorption):
     area, lines = band_layer["layer"]
     assert area["mark"]["type"] == "area"
     assert lines["encoding"]["color"]["title"] == style.BAND_TEXT
-    assert "dotted" in spec["title"]["subtitle"] and "50 chains" in spec["title"]["subtitle"]
+    assert "dotted" in title_text(spec["title"]) and "50 chains" in title_text(spec["title"])
     data = [r for r in rows(spec) if "closed" in r]
     assert [r["count"] for r in data] == list(range(11))  # 1..9 simulated, 0 and M exact
     exact = discrete.expected_absorption_time(None, 10)

@@ -10,7 +10,7 @@ import pytest
 from collapse_utils import functional_approximation as fa
 from collapse_utils.figures import functional_approximation as figures
 from collapse_utils.figures import style
-from tests.specs import filters, rows
+from tests.specs import filters, rows, title_text
 
 GENS = np.arange(6)
 
@@ -89,7 +89,7 @@ def test_cascade_chart_spec():
     others, band, line = spec["vconcat"][0]["layer"]
     assert others["mark"]["color"] == style.PALETTE["muted"]
     assert line["mark"]["color"] == style.PALETTE["highlight"]
-    assert style.BAND_TEXT in spec["title"]
+    assert style.BAND_TEXT in title_text(spec["title"])
     assert len(rows(spec)) == 16 * 5
 
 

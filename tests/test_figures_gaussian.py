@@ -8,7 +8,7 @@ from collapse_utils import gaussian
 from collapse_utils.chains import Chains
 from collapse_utils.figures import gaussian as figures
 from collapse_utils.figures import style
-from tests.specs import legends, params, rows
+from tests.specs import legends, params, rows, title_text
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_moments_chart_of_one_run_is_static(grid):
     assert params(spec) == set()
     # The log panel leaves out generation 0, where W2^2 is 0.
     lower = spec["vconcat"][1]
-    assert lower["title"].startswith("Squared Wasserstein-2")
+    assert title_text(lower["title"]).startswith("Squared W₂ distance")
 
 
 def test_variance_paths_chart_thins_long_runs_and_names_its_curves():
@@ -55,7 +55,7 @@ def test_variance_paths_chart_thins_long_runs_and_names_its_curves():
         names |= set(layer["encoding"]["color"]["scale"]["domain"])
     assert names == {"E[σₙ²], closed form", "exp(n E[log S]), closed form",
                      "mean of 100 chains", "median of 100 chains"}
-    assert "M = 20" in spec["title"]
+    assert "M = 20" in title_text(spec["title"])
     with pytest.raises(ValueError, match="^summary must be the summary"):
         figures.variance_paths_chart(paths, summary.drop(columns="typical"))
 
@@ -77,7 +77,7 @@ def test_logdet_chart_sets_the_closed_form_beside_the_band():
                                gaussian.expected_log_det(np.arange(7), 8, cov), rtol=1e-4)
     np.testing.assert_allclose([r["lo"] for r in data], np.quantile(
         gaussian.log_determinants(run), style.BAND[0], axis=1), rtol=1e-4)
-    assert "d = 2" in spec["title"] and "M = 8" in spec["title"]
+    assert "d = 2" in title_text(spec["title"]) and "M = 8" in title_text(spec["title"])
 
 
 def test_schedules_chart_draws_a_closed_form_and_a_band_per_schedule():
@@ -86,7 +86,7 @@ def test_schedules_chart_draws_a_closed_form_and_a_band_per_schedule():
     spec = figures.schedules_chart(runs, schedules).to_dict()
     band, mean, closed = spec["layer"]
     assert band["mark"]["type"] == "area" and closed["mark"]["strokeDash"] == [6, 3]
-    assert style.BAND_TEXT in spec["title"]["subtitle"]
+    assert style.BAND_TEXT in title_text(spec["title"])
     sim = [r for r in rows(spec) if "lo" in r]
     assert len(sim) == 2 * 5 and min(r["n"] for r in sim) == 1
     lines = [r for r in rows(spec) if "closed" in r and r["schedule"] == "linear"]

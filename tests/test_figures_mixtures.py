@@ -9,7 +9,7 @@ import pytest
 from collapse_utils import mixtures
 from collapse_utils.figures import mixtures as figures
 from collapse_utils.figures import style
-from tests.specs import rows
+from tests.specs import rows, title_text
 
 TWO = mixtures.Mixture1D([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
 
@@ -27,7 +27,10 @@ def test_no_colour_typed_outside_the_palette():
 def test_fit_explorer_chart_spec():
     spec = figures.fit_explorer_chart(separation=3.0, weight=0.3).to_dict()
     assert {p["name"]: p["value"] for p in spec["params"]} == {"sep": 3.0, "w": 0.3, "s": 0.6}
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "area", "line", "text"]
+    # Two readout lines, and an invisible point that leaves them room above the curves.
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == [
+        "area", "area", "line", "text", "text", "point"]
+    assert spec["layer"][-1]["mark"]["opacity"] == 0
     assert spec["layer"][0]["mark"]["color"] == style.PALETTE["highlight"]
     assert spec["layer"][2]["encoding"]["color"]["scale"]["range"] == [
         style.PALETTE["truth"], style.PALETTE["fit"]]
@@ -51,7 +54,7 @@ def test_chain_chart_has_a_legend_and_a_band_per_run_with_several_chains(runs):
     for layer in (bands, lines):
         assert layer["encoding"]["color"].get("legend") is not None
         assert layer["encoding"]["color"]["scale"]["domain"] == list(runs)
-    assert style.BAND_TEXT in spec["title"]
+    assert style.BAND_TEXT in title_text(spec["title"])
     assert "KL" in bands["encoding"]["y"]["title"]
     data = rows(spec)
     assert len(data) == 2 * 5

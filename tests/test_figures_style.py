@@ -18,11 +18,12 @@ def _chart(n=3):
     return alt.Chart(pd.DataFrame({"x": range(n), "y": range(n)})).mark_line().encode(x="x", y="y")
 
 
-def test_book_renderer_emits_a_div_and_a_vega_embed_call():
+def test_book_renderer_emits_a_div_and_a_call_that_fits_the_chart():
     html = style._book_html(_chart().to_dict())["text/html"]
     div = html.split('id="')[1].split('"')[0]
     assert html.startswith('<div class="vega-chart"')
-    assert f'vegaEmbed("#{div}"' in html
+    # collapseChart (book/_static/collapse-charts.js) draws with vegaEmbed, fitted to the column.
+    assert f'collapseChart("{div}"' in html
     # Ids differ between charts on one page, and depend on the spec.
     again = style._book_html(_chart().to_dict())["text/html"]
     assert again.split('id="')[1].split('"')[0] != div
@@ -32,10 +33,10 @@ def test_renderer_is_chosen_when_a_chart_is_shown(monkeypatch):
     assert alt.renderers.active == "collapse_utils"
     monkeypatch.setenv(style.BOOK_ENV, "1")
     assert style.in_book_build()
-    assert "vegaEmbed" in style._renderer(_chart().to_dict())["text/html"]
+    assert "collapseChart" in style._renderer(_chart().to_dict())["text/html"]
     monkeypatch.delenv(style.BOOK_ENV)
     assert not style.in_book_build()
-    assert "vegaEmbed(\"#vega-" not in str(style._renderer(_chart().to_dict()))
+    assert "collapseChart" not in str(style._renderer(_chart().to_dict()))
 
 
 def test_explorer_is_static_in_the_book_and_live_elsewhere(monkeypatch):
@@ -55,8 +56,58 @@ def test_explorer_is_static_in_the_book_and_live_elsewhere(monkeypatch):
 
 
 def test_style_configures_the_look_once():
-    spec = style.style(_chart()).to_dict()
+    spec = style.style(_chart(), description="A line.").to_dict()
     assert spec["config"]["title"]["anchor"] == "start" and spec["config"]["axis"]["grid"]
+    # Legends above the plot, inside a phone's column; marks hidden from screen readers, which
+    # read the description instead.
+    assert spec["config"]["legend"]["orient"] == "top" and spec["config"]["aria"] is False
+    assert spec["description"] == "A line."
+
+
+@pytest.mark.parametrize("description", [None, "", "  ", "no period", 3])
+def test_style_needs_a_one_sentence_description(description):
+    with pytest.raises(ValueError, match="^description must be one sentence ending with a period"):
+        style.style(_chart(), description=description)
+    with pytest.raises(TypeError):
+        style.style(_chart())
+
+
+def _public_chart_functions():
+    import importlib
+    import pkgutil
+
+    from collapse_utils import figures
+
+    for info in pkgutil.iter_modules(figures.__path__):
+        module = importlib.import_module(f"collapse_utils.figures.{info.name}")
+        for name in getattr(module, "__all__", []):
+            if name.endswith("_chart") and inspect.isfunction(getattr(module, name)):
+                yield f"{info.name}.{name}", getattr(module, name)
+
+
+@pytest.mark.parametrize("name, function", list(_public_chart_functions()),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_every_public_chart_function_describes_its_chart(name, function):
+    # style() refuses a chart without a one-sentence description (above), and each figure test
+    # builds its charts through it; here, no public chart function can skip it.
+    source = inspect.getsource(function)
+    assert "style.style(" in source and "description=" in source, name
+
+
+def test_title_lines_fit_a_phone():
+    t = style.title("Only a superlinear growth keeps the expected distance bounded",
+                    "dashed: closed form; solid: mean of 20000 chains; band: 10–90% of chains")
+    assert isinstance(t.text, list) and all(len(line) <= style.PHONE // 8 for line in t.text)
+    assert all(len(line) <= style.PHONE / 6.5 for line in t.subtitle)
+    assert " ".join(t.subtitle) == "dashed: closed form; solid: mean of 20000 chains; band: " \
+                                   "10–90% of chains"
+    assert style.title("Short").text == "Short"
+
+
+def test_names_expr_maps_names_and_keeps_the_others():
+    expr = style.names_expr({"keep_real": "keep real", "a": "b"}, "datum.regime")
+    assert expr == ('datum.regime == "keep_real" ? "keep real" : '
+                    'datum.regime == "a" ? "b" : datum.regime')
 
 
 def test_scale_keeps_palette_colours_and_fills_the_rest_in_order():

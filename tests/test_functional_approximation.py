@@ -184,8 +184,10 @@ def test_truncated_variance_factor_is_truncnorm():
     assert fa.truncated_variance_factor(1.0) == 1.0
     out = fa.truncated_variance_factor(np.array([0.5, 0.9]))
     assert out.shape == (2,) and np.all(np.diff(out) > 0)
+    # A language model's temperature T multiplies the variance by T.
     assert fa.sampling_variance_factor(0.5, 0.9) == pytest.approx(
-        0.25 * fa.truncated_variance_factor(0.9), rel=1e-15)
+        0.5 * fa.truncated_variance_factor(0.9), rel=1e-15)
+    assert fa.sampling_variance_factor(0.81) == pytest.approx(0.81, rel=1e-15)
 
 
 @settings(max_examples=50, deadline=None)
@@ -199,8 +201,9 @@ def test_truncated_variance_factor_bounds(p):
 
 
 def test_sampling_chain_infinite_data_is_exact():
-    run = fa.sampling_chain(25, None, mean=1.0, std=2.0, temperature=0.9)
+    run = fa.sampling_chain(25, None, mean=1.0, std=2.0, temperature=0.81)
     np.testing.assert_allclose(run.stds[:, 0], 2.0 * 0.9 ** np.arange(26), rtol=1e-13)
+    assert run.info["temperature"] == 0.81
     np.testing.assert_array_equal(run.means, 1.0)
     r = fa.truncated_variance_factor(0.95)
     run = fa.sampling_chain(25, None, std=2.0, top_p=0.95)
@@ -218,10 +221,12 @@ def test_sampling_chain_matches_closed_form(temperature, top_p):
 
 
 def test_sampling_tolerance_rejects_the_wrong_factor():
-    """The 4-SE check has power: temperature 0.9 is not temperature 0.95."""
+    """The 4-SE check has power: temperature 0.9 is not 0.95, nor a std scaled by 0.9."""
     run = fa.sampling_chain(6, 20, temperature=0.9, n_chains=20_000, seed=6)
-    with pytest.raises(AssertionError):
-        assert_mean_within_se(run.stds[6] ** 2, 0.95 ** 12)
+    assert_mean_within_se(run.stds[6] ** 2, 0.9**6)
+    for wrong in (0.95**6, 0.9**12):
+        with pytest.raises(AssertionError):
+            assert_mean_within_se(run.stds[6] ** 2, wrong)
 
 
 # ---------------------------------------------------------------------------------- cascade

@@ -145,6 +145,63 @@ def test_recursive_gmm_shrinks_small_samples():
     assert stds[-1, 0, 0] < 0.5 * stds[0, 0, 0]
 
 
+# ------------------------------------------------------------ finite precision and findings
+
+
+def test_precision_rounds_the_data_and_nothing_else(gmm_chain):
+    from collapse_utils.precision import round_to
+
+    same = recursive_gmm(30, sample_size=200, keep=(0, 1, 30), precision="float64", seed=0,
+                         progress=False)
+    np.testing.assert_array_equal(same.means, gmm_chain.means)
+    low = recursive_gmm(30, sample_size=200, keep=(0, 1, 30), precision="bfloat16", seed=0,
+                        progress=False)
+    assert low.info["precision"] == "bfloat16"
+    for g in (0, 1, 30):
+        x = low.info["samples"][g]
+        np.testing.assert_array_equal(round_to(x, "bfloat16"), x)
+    # Generation 0 sees the rounded original data: fits within rounding of the float64 fit.
+    np.testing.assert_array_equal(low.info["samples"][0],
+                                  round_to(gmm_chain.info["samples"][0], "bfloat16"))
+    assert 0 < gmm.relative_l2_gap(low, gmm_chain)[0, 0] < 0.01
+    with pytest.raises(ValueError, match="^precision must be one of 'float64'"):
+        recursive_gmm(2, precision="half")
+
+
+def test_relative_l2_gap_is_label_free(gmm_chain):
+    assert np.all(gmm.relative_l2_gap(gmm_chain, gmm_chain) == 0)
+    swapped = Chains({k: v[:, :, ::-1] for k, v in gmm_chain.params.items()}, gmm_chain.info)
+    np.testing.assert_allclose(gmm.relative_l2_gap(swapped, gmm_chain), 0, atol=1e-7)
+    other = recursive_gmm(30, sample_size=200, keep=(), seed=1, progress=False)
+    gap = gmm.relative_l2_gap(other, gmm_chain)
+    c = gmm_chain
+    # ||q||^2 from the distance to a far-away N(., I), whose own squared norm is 1 / (4 pi).
+    far = l2_distance(c.weights[7, 0], c.means[7, 0], c.covs[7, 0], [1.0], [[1e6, 1e6]],
+                      [np.eye(2)])
+    norm = np.sqrt(far**2 - 1 / (4 * np.pi))
+    expected = l2_distance(other.weights[7, 0], other.means[7, 0], other.covs[7, 0],
+                           c.weights[7, 0], c.means[7, 0], c.covs[7, 0]) / norm
+    assert gap[7, 0] == pytest.approx(expected, rel=1e-8)
+    short = recursive_gmm(3, sample_size=200, keep=(), seed=1, progress=False)
+    with pytest.raises(ValueError, match="^reference must have the shape"):
+        gmm.relative_l2_gap(short, gmm_chain)
+
+
+def test_findings(gmm_chain):
+    from scipy.special import digamma
+
+    found = gmm.findings(gmm_chain)
+    stds = np.sort(gmm.component_stds(gmm_chain)[:, 0], axis=-1)
+    assert found["generations"] == 30 and found["points"] == 100
+    assert found["std_first"] == pytest.approx(stds[0].mean())
+    assert found["shrink_small"] == pytest.approx(stds[-1, 0] / stds[0].mean())
+    # 1-D: E log(s^2) = psi((m - 1)/2) - log((m - 1)/2) for the unbiased variance of m points.
+    log_step = (digamma(99 / 2) - np.log(99 / 2)) / 2 + np.log(99 / 100) / 2
+    assert found["predicted_shrink"] == pytest.approx(np.exp(30 * log_step), rel=1e-12)
+    assert found["factor_unbiased"] * found["factor_mle"] == pytest.approx(np.exp(log_step))
+    assert found["means_gap_first"] > 1 and found["lost_at"] in range(-1, 31)
+
+
 # ------------------------------------------------------------------------------- bad input
 
 

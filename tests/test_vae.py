@@ -134,6 +134,21 @@ def test_recursive_vae_is_seeded(digits, small_chain):
     np.testing.assert_array_equal(again.grids, small_chain.grids)
 
 
+def test_findings_on_a_hand_made_chain():
+    """Codes that halve each generation fall below a tenth of generation 0's at generation 4."""
+    rng = np.random.default_rng(0)
+    latents = np.stack([0.5**g * rng.normal(size=(200, 3)) for g in range(6)])
+    pixels = np.linspace(0.3, 0.1, 6)
+    c = Chains({"latents": latents[:, None], "pixel_spread": pixels[:, None]},
+               {"real_latents": rng.normal(size=(200, 3))})
+    found = vae.findings({"halving": c})
+    assert found["halving_collapse"] == 4 and found["halving_spread_falls"] == 1
+    assert found["halving_pixel_fall"] == pytest.approx(3.0)
+    assert vae.findings({"halving": c}, fraction=1e-6)["halving_collapse"] == -1
+    with pytest.raises(ValueError, match="^chains must be a non-empty dict"):
+        vae.findings(c)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: vae.load_images("cifar"), "^name must be one of"),
     (lambda: vae.load_images("digits", limit=0), "^limit must be an integer >= 1"),

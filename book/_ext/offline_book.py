@@ -1,7 +1,11 @@
 """Sphinx extension: make the built book readable with no network.
 
 - Vega, Vega-Lite and vega-embed come from ``vl_convert`` and are served from
-  ``_static`` (MathJax comes from the ``sphinx-mathjax-offline`` extension).
+  ``_static`` (MathJax comes from the ``sphinx-mathjax-offline`` extension). The bundle
+  (0.9 MB) and ``collapse-charts.js``, which fits each chart to its column, load only on
+  pages that draw a chart.
+- Code cells show no hidden tests: the lines from ``### BEGIN HIDDEN TESTS`` to
+  ``### END HIDDEN TESTS`` are left out of the page (the executed notebook still runs them).
 - Chapters executed by the build see ``COLLAPSE_UTILS_BOOK_BUILD=1``, so
   ``collapse_utils.figures.style`` emits charts for this bundle and widgets fall back
   to a static figure; Jupyter and Colab keep their defaults.
@@ -12,9 +16,16 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+from docutils import nodes
+
 BUNDLE = "vega-offline.js"
+#: The scripts a page with a chart loads, in this order (collapse-charts.js is in book/_static).
+CHART_SCRIPTS = (BUNDLE, "collapse-charts.js")
+HIDDEN_TESTS = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)", re.M | re.S)
 
 
 def _write_vega_bundle(static_dir: Path) -> None:
@@ -54,12 +65,57 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
     ]
 
 
+def _chart_scripts(app, pagename, templatename, context, doctree) -> None:
+    # Runs before _drop_thebe (priority 400 < 500), while context["script_files"] is still the
+    # builder's list that add_js_file appends to for this page only.
+    if 'class="vega-chart"' in context.get("body", ""):
+        for name in CHART_SCRIPTS:
+            app.builder.add_js_file(name)
+
+
+def _in_code_cell(node) -> bool:
+    while node is not None:
+        if "cell_input" in node.get("classes", []) \
+                or node.get("nb_element") == "cell_code_source":
+            return True
+        node = node.parent
+    return False
+
+
+def _hide_hidden_tests(app, doctree) -> None:
+    """Leave the hidden tests of exercise cells out of the page, markers included."""
+    for block in list(doctree.findall(nodes.literal_block)):
+        text = block.astext()
+        if "### BEGIN HIDDEN TESTS" not in text or not _in_code_cell(block):
+            continue
+        shown = HIDDEN_TESTS.sub("", text).rstrip()
+        block.rawsource = shown  # what Sphinx highlights
+        block[:] = [nodes.Text(shown)]
+
+
+def _colab_opens_student_notebook(app, pagename, templatename, context, doctree) -> None:
+    # The theme's Colab button opens the page's own .ipynb (the instructors' jupytext pair):
+    # point it at the student notebook tools/notebooks.py writes, notebooks/NN_slug.ipynb.
+    name = Path(pagename).name
+    if not pagename.startswith("chapters/") or not (
+            Path(app.srcdir) / "notebooks" / f"{name}.ipynb").exists():
+        return
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if isinstance(group, dict) else []:
+            if button.get("text") == "Colab":
+                button["url"] = button["url"].replace(
+                    f"/{pagename}.ipynb", f"/notebooks/{name}.ipynb")
+
+
 def setup(app):
     os.environ["COLLAPSE_UTILS_BOOK_BUILD"] = "1"
     # tqdm's notebook bars are ipywidgets, which need a CDN to render in HTML.
     os.environ["TQDM_DISABLE"] = "1"
     app.connect("config-inited", _config_inited)
+    app.connect("doctree-read", _hide_hidden_tests)
+    app.connect("html-page-context", _chart_scripts, priority=400)
     app.connect("html-page-context", _drop_thebe)
-    app.add_js_file(BUNDLE)
+    # after sphinx-book-theme adds its launch buttons (priority 501)
+    app.connect("html-page-context", _colab_opens_student_notebook, priority=600)
     app.add_css_file("collapse.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

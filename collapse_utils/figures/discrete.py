@@ -44,9 +44,14 @@ def transition_chart(matrix) -> alt.Chart:
         alt.Y("from:O", title="count now"),
         alt.Color("probability:Q", scale=alt.Scale(
             type="sqrt", range=["white", style.PALETTE["simulation"]])),
-        tooltip=["from", "to", alt.Tooltip("probability:Q", format=".4f")],
-    ).properties(width=330, height=330, title=f"Transition matrix of the count, M = {m}")
-    return style.style(chart)
+        tooltip=[alt.Tooltip("from:O", title="count now"),
+                 alt.Tooltip("to:O", title="count next"),
+                 alt.Tooltip("probability:Q", format=".4f")],
+    ).properties(width=280, height=280, usermeta={"keepAspect": True},
+                 title=style.title(f"Transition matrix of the count, M = {m}"))
+    return style.style(chart, description=(
+        f"Heat map of the probability of each count in the next generation (columns, 0 to {m}) "
+        "given the count now (rows): darker cells are likelier moves."))
 
 
 def absorption_chart(runs: pd.DataFrame) -> alt.LayerChart:
@@ -76,10 +81,13 @@ def absorption_chart(runs: pd.DataFrame) -> alt.LayerChart:
         x, alt.Y("diffusion:Q"))
     n_chains = int(runs["chain"].nunique())
     return style.style(alt.layer(band, dotted).properties(
-        width=style.WIDTH, height=style.HEIGHT, title=alt.Title(
+        width=style.CONTAINER, height=style.HEIGHT, title=style.title(
             "Expected time to absorption",
-            subtitle=f"{n_chains} chains per starting count; dotted orange: the diffusion "
-                     "approximation")))
+            f"{n_chains} chains per starting count; dotted orange: the diffusion "
+            "approximation")), description=(
+        f"Generations until a category is lost or takes over, against its starting count out of "
+        f"M = {m}: the exact expected time, the mean and band of {n_chains} simulated chains "
+        "per count, and the diffusion approximation."))
 
 
 def loss_chart(data: pd.DataFrame, frequency: float, M: int, n: int) -> alt.LayerChart:
@@ -120,21 +128,22 @@ def loss_chart(data: pd.DataFrame, frequency: float, M: int, n: int) -> alt.Laye
     now = base.transform_filter(alt.datum.n == n_param)
     rule = now.mark_rule(color=style.PALETTE["muted"]).encode(_N)
     readouts = [
-        "'by generation ' + datum.n",
-        "'P(lost) = ' + format(datum.lost, '.3f') + ' exact, '"
-        " + format(datum.lost_mc, '.3f') + ' simulated'",
-        "'P(absorbed) = ' + format(datum.absorbed, '.3f') + ' exact, '"
-        " + format(datum.absorbed_mc, '.3f') + ' simulated'",
+        "'by generation ' + datum.n + ', exact / simulated:'",
+        "'lost ' + format(datum.lost, '.3f') + ' / ' + format(datum.lost_mc, '.3f')",
+        "'absorbed ' + format(datum.absorbed, '.3f') + ' / ' + format(datum.absorbed_mc, '.3f')",
     ]
     texts = [now.transform_calculate(label=expr).mark_text(
-        align="right", x=style.WIDTH - 5, y=style.HEIGHT - 60 + 18 * i, fontSize=12).encode(
+        align="right", x=alt.expr("width - 5"), y=style.HEIGHT - 60 + 18 * i, fontSize=12).encode(
         text="label:N") for i, expr in enumerate(readouts)]
     return style.style(alt.layer(lines, points, eventual, rule, *texts).properties(
-        width=style.WIDTH, height=style.HEIGHT,
-        title=alt.Title(f"A category of starting probability q = {frequency:g}",
-                        subtitle="lines: exact; points: fraction of the simulated chains; "
-                                 "dashed: the eventual loss, 1 - q"),
-    ).add_params(m_param, n_param))
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title(f"A category of probability q = {frequency:g}",
+                          "lines: exact; points: fraction of the simulated chains; "
+                          "dashed: the eventual loss, 1 - q"),
+    ).add_params(m_param, n_param), description=(
+        f"Probability, over the generations, that a category of starting probability "
+        f"{frequency:g} is lost or absorbed, exact and simulated, for the sample size the "
+        "slider picks, with a readout at the generation the second slider picks."))
 
 
 def survival_chart(table: pd.DataFrame, every: int = 25) -> alt.LayerChart:
@@ -147,13 +156,15 @@ def survival_chart(table: pd.DataFrame, every: int = 25) -> alt.LayerChart:
                          "survival_table")
     every = check_int("every", every, 1)
     base = alt.Chart(style.rounded(table))
-    color = alt.Color("q:O", title="starting q", sort="descending",
+    color = alt.Color("q:O", title="starting probability q", sort="descending",
                       scale=alt.Scale(scheme="viridis"))
     lines = base.mark_line().encode(
         _N, alt.Y("exact:Q", title="P(category still present)"), color, detail="category:N")
     points = base.transform_filter(f"datum.n % {every} == 0").mark_point(size=30).encode(
         _N, alt.Y("simulated:Q"), color)
     return style.style(alt.layer(lines, points).properties(
-        width=style.WIDTH, height=280, title=alt.Title(
-            "The tail goes first",
-            subtitle="lines: exact; points: fraction of the simulated chains")))
+        width=style.CONTAINER, height=280, title=style.title(
+            "The tail goes first", "lines: exact; points: fraction of the simulated chains")),
+        description="Probability that each category is still present over the generations, "
+                    "one line per starting probability q, exact (lines) and simulated (points): "
+                    "the rarer the category, the sooner it is lost.")

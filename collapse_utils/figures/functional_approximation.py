@@ -80,13 +80,18 @@ def estimator_chart(frame: pd.DataFrame) -> alt.LayerChart:
     points = base.transform_filter(alt.datum.n % every == 0).mark_point(
         filled=True, size=30).encode(
         _X, alt.Y("mc_mean:Q"), color,
-        tooltip=["estimator", "n", alt.Tooltip("mc_mean:Q", format=".4f"),
-                 alt.Tooltip("closed_mean:Q", format=".4f")])
+        tooltip=["estimator", alt.Tooltip("n:Q", title="generation n"),
+                 alt.Tooltip("mc_mean:Q", title="mean of the chains", format=".4f"),
+                 alt.Tooltip("closed_mean:Q", title="closed form", format=".4f")])
     median = base.mark_line(strokeDash=[5, 4], strokeWidth=1.5).encode(
         _X, alt.Y("mc_median:Q"), color)
     return style.style(alt.layer(closed, points, median).properties(
-        width=style.WIDTH, height=style.HEIGHT,
-        title="E[σₙ²]: closed form (lines), mean of the chains (dots), median (dashed)"))
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title("E[σₙ²] per variance estimator",
+                          "lines: closed form; dots: mean of the chains; dashed: median")),
+        description="Fitted variance over the generations on a log scale for the unbiased and "
+                    "the maximum-likelihood estimators: closed-form expectation, mean and "
+                    "median of the chains.")
 
 
 def shrinkage_chart(runs: Mapping[float, Chains], expected: Mapping, b: float) -> alt.LayerChart:
@@ -109,8 +114,12 @@ def shrinkage_chart(runs: Mapping[float, Chains], expected: Mapping, b: float) -
     chart = alt.layer(_on_menu(band, "b", pick),
                       target.transform_filter(alt.datum.b == pick)).add_params(pick)
     return style.style(chart.properties(
-        width=style.WIDTH, height=style.HEIGHT,
-        title="σₙ² with shrinkage: closed form beside the chains; red: the target τ²"))
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title("σₙ² with variance shrinkage",
+                          "closed form beside the chains; red: the target τ²")),
+        description="Fitted variance over the generations when each fit shrinks it toward a "
+                    "target, for the shrinkage b the menu picks: the chains' mean and band "
+                    "beside the closed form, and the target as a red rule.")
 
 
 def sampling_chart(runs: Mapping[float, Chains], expected: Mapping,
@@ -128,8 +137,11 @@ def sampling_chart(runs: Mapping[float, Chains], expected: Mapping,
     band = style.theory_band(data, _X, "fitted variance σₙ² (log scale)", labels=(
         "closed form r(p)ⁿ σ₀²", "simulation: mean σₙ²"), scale_y=alt.Scale(type="log"))
     return style.style(_on_menu(band, "top_p", pick).add_params(pick).properties(
-        width=style.WIDTH, height=style.HEIGHT,
-        title="σₙ² with top-p sampling: closed form beside the chains"))
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title("σₙ² with top-p sampling", "closed form beside the chains")),
+        description="Fitted variance over the generations on a log scale when each generation "
+                    "samples only the top p of the model's mass, for the p the menu picks: the "
+                    "chains' mean and band beside the closed form.")
 
 
 def gradient_chart(exact: Mapping[int, Chains], sampled: Mapping[int, Chains],
@@ -156,7 +168,10 @@ def gradient_chart(exact: Mapping[int, Chains], sampled: Mapping[int, Chains],
         return _on_menu(band, "steps", pick).properties(width=style.WIDTH, height=170)
 
     chart = alt.vconcat(panel("means", "fitted mean μₙ"), panel("stds", "fitted std σₙ"))
-    return style.style(chart.add_params(pick))
+    return style.style(chart.add_params(pick), description=(
+        "Two panels over the generations, for the number of gradient steps the menu picks: the "
+        "fitted mean and standard deviation of the infinite-data chain beside the median and "
+        "band of chains fitted to finite samples."))
 
 
 _CASCADE_LABELS = {"statistical": "statistical error (finite M) ",
@@ -199,9 +214,14 @@ def cascade_chart(runs: Mapping[tuple[str, ...], Chains],
         band = sel.mark_area(opacity=0.25, color=style.PALETTE["highlight"]).encode(
             _X, alt.Y(f"{col}_lo:Q"), alt.Y2(f"{col}_hi:Q"))
         line = sel.mark_line(color=style.PALETTE["highlight"], strokeWidth=2.5).encode(
-            _X, alt.Y(f"{col}:Q"), tooltip=["n", alt.Tooltip(f"{col}:Q", format=".3f")])
+            _X, alt.Y(f"{col}:Q"), tooltip=[alt.Tooltip("n:Q", title="generation n"),
+                                            alt.Tooltip(f"{col}:Q", title=title, format=".3f")])
         return alt.layer(others, band, line).properties(width=style.WIDTH, height=190)
 
     chart = alt.vconcat(panel("w2", "W₂ to the truth"), panel("std", "fitted std σₙ"))
     return style.style(chart.add_params(*params.values()).properties(
-        title=f"The cascade: red, the ticked errors (median, {style.BAND_TEXT}); grey, all 16"))
+        title=style.title("The cascade of errors", f"red: the ticked errors' median; "
+                                                   f"{style.BAND_TEXT}; grey: all 16")),
+        description="Two panels over the generations: the Wasserstein-2 distance to the truth "
+                    "and the fitted standard deviation for the error sources the checkboxes "
+                    "tick, beside all 16 combinations in grey.")

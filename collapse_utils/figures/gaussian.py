@@ -35,7 +35,8 @@ def _check_1d(name: str, chains) -> Chains:
 # --------------------------------------------------------------------------- sample paths
 
 
-def _variance_paths(paths: pd.DataFrame, summary: pd.DataFrame, max_rows: int) -> alt.LayerChart:
+def _variance_paths(paths: pd.DataFrame, summary: pd.DataFrame, max_rows: int,
+                    width=style.CONTAINER) -> alt.LayerChart:
     settings = summary.attrs if isinstance(summary, pd.DataFrame) else {}
     columns = {"n", "closed_mean", "typical", "mc_mean", "mc_median"}
     if not {"M", "estimator", "n_chains"} <= set(settings) or not columns <= set(summary.columns):
@@ -70,9 +71,9 @@ def _variance_paths(paths: pd.DataFrame, summary: pd.DataFrame, max_rows: int) -
         [("closed_mean", 2.2), ("mc_mean", 2.2), ("mc_median", 6), ("typical", 1.6)]]
     n_paths = paths["chain"].nunique()
     return alt.layer(thin, *curves).properties(
-        width=style.WIDTH, height=300,
-        title=f"σₙ² of {n_paths} chains (grey), M = {settings['M']}, "
-              f"{settings['estimator']} estimator")
+        width=width, height=300,
+        title=style.title(f"σₙ² of {n_paths} chains (grey)",
+                          f"M = {settings['M']}, {settings['estimator']} estimator"))
 
 
 def variance_paths_chart(paths: pd.DataFrame, summary: pd.DataFrame,
@@ -82,7 +83,10 @@ def variance_paths_chart(paths: pd.DataFrame, summary: pd.DataFrame,
 
     Used in chapter 2, Statistical approximation error.
     """
-    return style.style(_variance_paths(paths, summary, max_rows))
+    return style.style(_variance_paths(paths, summary, max_rows), description=(
+        "Fitted variance over the generations on a log scale: thin grey sample paths, the "
+        "chains' mean and median, and the closed forms of the expected variance and of its "
+        "almost-sure rate."))
 
 
 # ------------------------------------------------------------------- E[sigma_n] and E[W2^2]
@@ -132,16 +136,17 @@ def _moments_panel(data, key, y_title, labels, title, predicate, readout, log=Fa
             _N, alt.Y(f"{key}_median:Q", scale=scale)))
     if readout is not None:
         now = base.transform_filter(alt.datum.n == readout)
-        label = (f"'n = ' + datum.n + ':  ' + format(datum.{key}_closed, '.3f') + ' closed form,"
-                 f"  ' + format(datum.{key}_mean, '.3f') + ' mean of the chains'")
+        labels = [f"'n = ' + datum.n + ': closed form ' + format(datum.{key}_closed, '.3f')",
+                  f"'mean of the chains ' + format(datum.{key}_mean, '.3f')"]
         if log:
-            label += f" + ',  ' + format(datum.{key}_median, '.3f') + ' median'"
+            labels[1] += f" + ', median ' + format(datum.{key}_median, '.3f')"
         layers += [
             now.mark_rule(color=style.PALETTE["muted"]).encode(_N),
             now.mark_point(color=style.PALETTE["truth"], filled=True).encode(
                 _N, alt.Y(f"{key}_closed:Q", scale=scale)),
-            now.transform_calculate(label=label).mark_text(
-                align="left", baseline="top", x=5, y=4, fontSize=12).encode(text="label:N"),
+            *(now.transform_calculate(label=label).mark_text(
+                align="left", baseline="top", x=5, y=4 + 16 * i, fontSize=12).encode(
+                text="label:N") for i, label in enumerate(labels)),
         ]
     return alt.layer(*layers).properties(width=style.WIDTH, height=200, title=title)
 
@@ -167,10 +172,11 @@ def _moments(runs, M, n, estimator) -> alt.VConcatChart:
         predicate = (alt.datum.M == m_param) & (alt.datum.estimator == e_param)
     upper = _moments_panel(
         data, "std", "σₙ", ("closed form E[σₙ]", "simulation: mean σₙ"),
-        "Fitted standard deviation σₙ", predicate, readout)
+        style.title("Fitted standard deviation σₙ"), predicate, readout)
     lower = _moments_panel(
         data, "w2", "W₂²", ("closed form E[W₂²]", "simulation: mean W₂²"),
-        "Squared Wasserstein-2 distance to generation 0 (log scale; dotted: median of the chains)",
+        style.title("Squared W₂ distance to generation 0",
+                    "log scale; dotted: median of the chains"),
         predicate, readout, log=True)
     chart = alt.vconcat(upper, lower).resolve_scale(**_INDEPENDENT).resolve_legend(
         **_INDEPENDENT)
@@ -185,16 +191,22 @@ def moments_chart(runs: Mapping[tuple[int, str], Chains], M: int | None = None,
     several runs the chart gets sliders for M and n and a radio button for the estimator,
     starting at ``M``, ``n`` and ``estimator``; with one, it is static. Used in chapter 2.
     """
-    return style.style(_moments(runs, M, n, estimator))
+    return style.style(_moments(runs, M, n, estimator), description=(
+        "Two panels over the generations: the fitted standard deviation and the squared "
+        "Wasserstein-2 distance to generation 0, each as the chains' mean and band beside its "
+        "closed form, for the sample size and estimator the controls pick."))
 
 
 def explorer_chart(paths: pd.DataFrame, summary: pd.DataFrame,
                    runs: Mapping[tuple[int, str], Chains]) -> alt.VConcatChart:
     """:func:`variance_paths_chart` above :func:`moments_chart` for one run: the live
     notebook's explorer figure in chapter 2."""
-    return style.style(alt.vconcat(_variance_paths(paths, summary, 4000),
+    return style.style(alt.vconcat(_variance_paths(paths, summary, 4000, style.WIDTH),
                                    _moments(runs, None, None, "unbiased")).resolve_scale(
-        **_INDEPENDENT))
+        **_INDEPENDENT), description=(
+        "Three panels over the generations for one sample size and estimator: sample paths of "
+        "the fitted variance, then the fitted standard deviation and the squared Wasserstein-2 "
+        "distance to generation 0 beside their closed forms."))
 
 
 # ------------------------------------------------------------------------- d dimensions
@@ -218,8 +230,10 @@ def logdet_chart(chains: Chains) -> alt.LayerChart:
     m = f"M = {sizes[0]}" if np.all(sizes == sizes[0]) else "growing M"
     band = style.theory_band(data, _N, "log det Σₙ")
     return style.style(band.properties(
-        width=style.WIDTH, height=240,
-        title=f"log det Σₙ in d = {d} dimensions, {m}, {chains.n_chains} chains"))
+        width=style.CONTAINER, height=240,
+        title=style.title(f"log det Σₙ in d = {d} dimensions", f"{m}, {chains.n_chains} chains")),
+        description=f"The log-determinant of the fitted covariance in {d} dimensions over the "
+                    "generations: the chains' mean and band beside its closed form.")
 
 
 # --------------------------------------------------------------------- growing sample sizes
@@ -250,7 +264,7 @@ def schedules_chart(runs: Mapping[str, Chains], schedules: Mapping) -> alt.Layer
     x = alt.X("n:Q", title="generation n (log scale)", scale=alt.Scale(type="log"))
     y = alt.Scale(type="log")
     color = alt.Color("schedule:N", title="sample size Mᵢ", sort=names, scale=style.scale(names),
-                      legend=alt.Legend(orient="top-left", labelLimit=300))
+                      legend=alt.Legend(columns=2, labelLimit=160, symbolOpacity=1))
     sim = alt.Chart(style.rounded(pd.concat(simulated, ignore_index=True)))
     band = sim.mark_area(opacity=0.2).encode(
         x, alt.Y("lo:Q", title="W₂² to generation 0", scale=y), alt.Y2("hi:Q"), color)
@@ -259,7 +273,10 @@ def schedules_chart(runs: Mapping[str, Chains], schedules: Mapping) -> alt.Layer
         strokeDash=[6, 3]).encode(x, alt.Y("closed:Q", scale=y), color)
     n_chains = next(iter(runs.values())).n_chains
     return style.style(alt.layer(band, mean, lines).properties(
-        width=style.WIDTH, height=280, title=alt.Title(
+        width=style.CONTAINER, height=280, title=style.title(
             "Only a superlinear growth keeps the expected distance bounded",
-            subtitle=f"dashed: closed form E[W₂²]; solid: mean of {n_chains} chains; "
-                     f"{style.BAND_TEXT}")))
+            f"dashed: closed form E[W₂²]; solid: mean of {n_chains} chains; "
+            f"{style.BAND_TEXT}")), description=(
+        "Log-log chart of the expected squared Wasserstein-2 distance to generation 0 under "
+        "sample sizes that grow with the generation, one colour per schedule: closed forms "
+        "(dashed) beside the chains' means and bands."))

@@ -50,9 +50,9 @@ def chain_chart(chains: Chains, every: int = 2) -> alt.VConcatChart:
     x = alt.X("generation:Q", title="generation n")
     top = alt.Chart(top_data).mark_line(color=style.PALETTE["highlight"]).encode(
         x, alt.Y("l2:Q", title="L2 distance to generation 0", scale=alt.Scale(type="log")),
-        tooltip=["generation", alt.Tooltip("l2:Q", format=".4f")],
+        tooltip=["generation", alt.Tooltip("l2:Q", title="L2 distance", format=".4f")],
     ).properties(width=style.WIDTH, height=180,
-                 title="Distance from the first fitted mixture (closed-form L2)")
+                 title=style.title("Distance from the first fitted mixture", "closed-form L2"))
     colours = [style.PALETTE["simulation"], style.PALETTE["fit"]] if k == 2 else (
         style.SERIES * k)[:k]
     bottom = alt.Chart(bottom_data).mark_line().encode(
@@ -60,9 +60,12 @@ def chain_chart(chains: Chains, every: int = 2) -> alt.VConcatChart:
         alt.Color("component:N", sort=names, title=None,
                   scale=alt.Scale(domain=names, range=colours),
                   legend=alt.Legend(orient="top")),
-        tooltip=["generation", "component", alt.Tooltip("std:Q", format=".4f")],
+        tooltip=["generation", "component",
+                 alt.Tooltip("std:Q", title="component std", format=".4f")],
     ).properties(width=style.WIDTH, height=180, title="Spread of each component")
-    return style.style(alt.vconcat(top, bottom))
+    return style.style(alt.vconcat(top, bottom), description=(
+        "Two panels over the generations on log scales: the L2 distance of the fitted mixture "
+        "to the first one, and each component's spread, the components sorted by size."))
 
 
 def snapshots_chart(chains: Chains, generations=None, n_points: int = 400) -> alt.FacetChart:
@@ -102,5 +105,8 @@ def snapshots_chart(chains: Chains, generations=None, n_points: int = 400) -> al
         alt.Color("component:N", title=None, scale=alt.Scale(
             domain=names, range=(colours * k)[:k + 1]), legend=alt.Legend(orient="top")),
     ).properties(width=170, height=170).facet(
-        facet=alt.Facet("generation:N", sort=order, title=None), columns=3)
-    return style.style(chart)
+        facet=alt.Facet("generation:N", sort=order, title=None), columns=3,
+    ).properties(usermeta={"keepAspect": True})
+    return style.style(chart, description=(
+        f"Scatter plots of the training data of generations {', '.join(map(str, generations))} "
+        "on common axes, coloured by the mixture component that drew each point."))

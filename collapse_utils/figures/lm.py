@@ -44,14 +44,25 @@ def _band(results: pd.DataFrame, measure: str, title: str) -> alt.LayerChart:
     base = alt.Chart(data).encode(
         x=alt.X("generation:O", title="generation", axis=alt.Axis(labelAngle=0)),
         color=alt.Color("regime:N", scale=style.scale(_regimes(data.regime)),
-                        title=f"regime ({style.BAND_TEXT.replace('chains', 'seeds')})"))
+                        title=f"regime ({style.BAND_TEXT.replace('chains', 'seeds')})",
+                        legend=alt.Legend(labelExpr=style.names_expr(style.REGIME_NAMES),
+                                          symbolOpacity=1)))
     band = base.mark_area(opacity=0.2).encode(
         y=alt.Y("lo:Q", title=title, scale=alt.Scale(zero=False)), y2="hi:Q")
-    line = base.mark_line(point=True).encode(
-        y="mean:Q", tooltip=["regime", "generation", alt.Tooltip("mean:Q", format=".3f"),
-                             alt.Tooltip("lo:Q", format=".3f"),
-                             alt.Tooltip("hi:Q", format=".3f"), "seeds"])
+    lo, hi = (f"{round(100 * q)}th percentile of the seeds" for q in style.BAND)
+    line = base.transform_calculate(
+        regime_name=style.names_expr(style.REGIME_NAMES, "datum.regime")).mark_line(
+        point=True).encode(
+        y="mean:Q", tooltip=[alt.Tooltip("regime_name:N", title="regime"), "generation",
+                             alt.Tooltip("mean:Q", title="mean over the seeds", format=".3f"),
+                             alt.Tooltip("lo:Q", title=lo, format=".3f"),
+                             alt.Tooltip("hi:Q", title=hi, format=".3f"), "seeds"])
     return band + line
+
+
+#: Readable names of the values of chapter 6's controls (:data:`collapse_utils.lm.CONTROLS`).
+_VALUE_NAMES = {"last": "last epoch", "best_val": "best real validation loss",
+                "batches": "official: same size", "add": "real added on top"}
 
 
 def _rule(value: float, colour: str) -> alt.Chart:
@@ -65,13 +76,18 @@ def perplexity_chart(results: pd.DataFrame, zero_shot: float | None = None) -> a
     chart = _band(results, "test_ppl", "test perplexity (real data)")
     if zero_shot is not None:
         chart += _rule(zero_shot, "muted")
-    return style.style(chart.properties(width=style.WIDTH, height=style.HEIGHT))
+    regimes = ", ".join(style.REGIME_NAMES.get(r, r) for r in _regimes(results.regime))
+    return style.style(chart.properties(width=style.CONTAINER, height=style.HEIGHT), description=(
+        f"Test perplexity on real data over the generations, one line per data regime "
+        f"({regimes}), with the band over the seeds"
+        + ("" if zero_shot is None else " and the pretrained model's zero-shot perplexity dashed")
+        + "."))
 
 
 #: Axis titles of the per-sequence measures that :func:`histogram_chart` can show.
 SEQUENCE_MEASURES = {
-    "gen0_ppl": "perplexity of a generated sequence under the generation-0 model",
-    "true_nll_per_word": "true NLL per word of a generated sequence (nats, valid words)",
+    "gen0_ppl": "perplexity under the generation-0 model",
+    "true_nll_per_word": "true NLL per word (nats, valid words)",
 }
 
 
@@ -91,10 +107,16 @@ def histogram_chart(sequences: pd.DataFrame, regime: str = "replace", generation
                 title=SEQUENCE_MEASURES[column]),
         y=alt.Y("density:Q", title="share of sequences"),
         color=alt.Color("generation:O", scale=alt.Scale(scheme="viridis"), title="generation"),
-        tooltip=["generation", alt.Tooltip("bin_mid:Q", format=".2f"), "count"],
+        tooltip=["generation", alt.Tooltip("bin_mid:Q", title=SEQUENCE_MEASURES[column],
+                                           format=".2f"),
+                 alt.Tooltip("count:Q", title="sequences")],
     )
-    return style.style(chart.properties(width=style.WIDTH, height=style.HEIGHT,
-                                        title=f"Data generated in the {regime} regime"))
+    name = style.REGIME_NAMES.get(regime, regime)
+    return style.style(chart.properties(
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title(f"Data generated in the {name} regime")),
+        description=f"Histogram, one line per generation, of the {SEQUENCE_MEASURES[column]} of "
+                    f"the sequences each generation wrote in the {name} regime.")
 
 
 def language_chart(results: pd.DataFrame, reference: dict) -> alt.HConcatChart:
@@ -108,9 +130,11 @@ def language_chart(results: pd.DataFrame, reference: dict) -> alt.HConcatChart:
         chart = _band(results, measure, title)
         if measure in real:
             chart += _rule(real[measure], "truth")
-        # two panels and a legend within the page's column
-        panels.append(chart.properties(width=(style.WIDTH - 120) // 2, height=220))
-    return style.style(alt.hconcat(*panels))
+        panels.append(chart.properties(width=style.WIDTH // 2, height=220))
+    return style.style(alt.hconcat(*panels), description=(
+        "Two panels over the generations, one line per data regime with the band over the "
+        "seeds: the true log-likelihood per word of each generation's text and the true mass of "
+        "the rare words it still uses, the real training text dashed."))
 
 
 def control_chart(control: pd.DataFrame, measure: str = "test_ppl") -> alt.Chart:
@@ -122,18 +146,33 @@ def control_chart(control: pd.DataFrame, measure: str = "test_ppl") -> alt.Chart
               "q99": "99th percentile, generation-0 perplexity"}
     check_choice("measure", measure, tuple(titles))
     setting = control.setting.iloc[0]
+    name = setting.replace("_", " ")
     values = list(dict.fromkeys(control.value))
-    chart = alt.Chart(style.rounded(control)).mark_line(point=True).encode(
+    # The panels' headers name the regimes (a wrapped facet cannot relabel its headers).
+    regimes = _regimes(control.regime)
+    names = [style.REGIME_NAMES.get(r, r) for r in regimes]
+    data = control.assign(regime_name=control.regime.map(dict(zip(regimes, names, strict=True))))
+    chart = alt.Chart(style.rounded(data)).transform_calculate(
+        value_name=style.names_expr(_VALUE_NAMES, "datum.value"),
+    ).mark_line(point=True).encode(
         x=alt.X("generation:O", axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{measure}:Q", title=titles[measure], scale=alt.Scale(zero=False)),
-        color=alt.Color("value:N", title=setting.replace("_", " "), scale=style.scale(values)),
-        tooltip=["regime", "generation", "value", alt.Tooltip(f"{measure}:Q", format=".2f")])
-    regimes = control.regime.unique()
-    width = style.WIDTH if len(regimes) == 1 else style.WIDTH // 2
+        color=alt.Color("value:N", title=name, scale=style.scale(values),
+                        legend=alt.Legend(labelExpr=style.names_expr(_VALUE_NAMES))),
+        tooltip=[alt.Tooltip("regime_name:N", title="regime"), "generation",
+                 alt.Tooltip("value_name:N", title=name),
+                 alt.Tooltip(f"{measure}:Q", title=titles[measure], format=".2f")])
+    width = style.CONTAINER if len(regimes) == 1 else style.WIDTH // 2
     chart = chart.properties(width=width, height=180)
     if len(regimes) > 1:
-        chart = chart.facet(column=alt.Column("regime:N", title=None))
-    return style.style(chart)
+        chart = chart.facet(facet=alt.Facet("regime_name:N", title=None, sort=names,
+                                            header=alt.Header(labelFontSize=12)),
+                            columns=len(regimes))
+    shown = ", ".join(names)
+    return style.style(chart, description=(
+        f"The {titles[measure]} over the generations, one line per value of the {name} "
+        f"({', '.join(_VALUE_NAMES.get(v, str(v)) for v in values)}), for the regime"
+        f"{'s' if len(regimes) > 1 else ''} {shown}."))
 
 
 def example_texts(samples: pd.DataFrame, regime: str = "replace", seed: int = 0) -> pd.DataFrame:

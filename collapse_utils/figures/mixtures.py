@@ -66,18 +66,27 @@ def fit_explorer_chart(separation: float = 4.0, weight: float = 0.5, width: floa
         curve=f"datum.which == 'p' ? '{names['p']}' : '{names['q']}'"
     ).mark_line(strokeWidth=2.2).encode(
         xenc, alt.Y("density:Q"),
-        alt.Color("curve:N", title=None, legend=alt.Legend(orient="top-right"),
+        alt.Color("curve:N", title=None,
                   scale=alt.Scale(domain=list(names.values()),
                                   range=[style.PALETTE["truth"], style.PALETTE["fit"]])))
-    readout = base.transform_aggregate(kl="sum(kl_part)", mu="min(mu)", sigma="min(sigma)") \
-        .transform_calculate(label=(
-            "'fit: μ = ' + format(datum.mu, '.2f') + ', σ = ' + format(datum.sigma, '.2f') "
-            "+ ';  KL(p‖q) ≈ ' + format(datum.kl, '.3f') + ' nats'")) \
-        .mark_text(align="left", baseline="top", x=5, y=5, fontSize=12).encode(text="label:N")
-    chart = alt.layer(excess, missed, curves, readout).add_params(sep, wgt, wid).properties(
-        width=style.WIDTH, height=style.HEIGHT,
-        title="One Gaussian fitted to two modes (red: mass the truth lacks; blue: mass missed)")
-    return style.style(chart)
+    fitted = base.transform_aggregate(kl="sum(kl_part)", mu="min(mu)", sigma="min(sigma)",
+                                      top="max(top)")
+    # An invisible point a third above the highest density: room for the readout.
+    room = fitted.transform_calculate(room="datum.top * 1.35").mark_point(opacity=0).encode(
+        alt.Y("room:Q"))
+    readout = [fitted.transform_calculate(label=label).mark_text(
+        align="left", baseline="top", x=5, y=5 + 16 * i, fontSize=12).encode(text="label:N")
+        for i, label in enumerate([
+            "'fit: μ = ' + format(datum.mu, '.2f') + ', σ = ' + format(datum.sigma, '.2f')",
+            "'KL(p‖q) ≈ ' + format(datum.kl, '.3f') + ' nats'"])]
+    chart = alt.layer(excess, missed, curves, *readout, room).add_params(sep, wgt, wid).properties(
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title("One Gaussian fitted to two modes",
+                          "red: mass the truth lacks; blue: mass missed"))
+    return style.style(chart, description=(
+        "A mixture of two Gaussian modes and the single Gaussian fitted to it, redrawn as the "
+        "sliders change the modes' distance, weight and width, with the fit's mean, standard "
+        "deviation and KL divergence from the truth."))
 
 
 def _check_model(name: str, value) -> mixtures.Mixture1D:
@@ -107,10 +116,10 @@ def density_chart(p: mixtures.Mixture1D, fits: Mapping[str, mixtures.Mixture1D],
     frame = pd.concat([pd.DataFrame({"x": x, "model": name, "density": d.pdf(x)})
                        for name, d in zip(names, models, strict=True)])
     frame["density"] = np.maximum(frame.density, floor)
-    color = alt.Color("model:N", sort=names, title=None, scale=style.scale(names),
-                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=400,
-                                        symbolStrokeWidth=2.5))
-    dash = alt.StrokeDash("model:N", sort=names, legend=None, scale=alt.Scale(
+    # One legend for both channels: a legend=None on one would conflict with the other's.
+    legend = alt.Legend(orient="bottom", columns=1, labelLimit=320, symbolStrokeWidth=2.5)
+    color = alt.Color("model:N", sort=names, title=None, scale=style.scale(names), legend=legend)
+    dash = alt.StrokeDash("model:N", sort=names, title=None, legend=legend, scale=alt.Scale(
         domain=names, range=[[1, 0]] + [[6, 3]] * (len(names) - 1)))
     xenc = alt.X("x:Q", title="x", scale=alt.Scale(domain=[lo, hi]))
     base = alt.Chart(style.rounded(frame, 4))
@@ -122,8 +131,11 @@ def density_chart(p: mixtures.Mixture1D, fits: Mapping[str, mixtures.Mixture1D],
                     scale=alt.Scale(type="log", domain=[floor, float(frame.density.max()) * 2])),
         color, dash,
     ).properties(width=style.WIDTH, height=200,
-                 title=f"The same on a log scale (clipped at {floor:g}): the tails")
-    return style.style(alt.vconcat(top, bottom))
+                 title=style.title("The same on a log scale: the tails",
+                                   f"clipped at {floor:g}"))
+    return style.style(alt.vconcat(top, bottom), description=(
+        f"The truth's density and {len(fits)} fitted model{'s' if len(fits) > 1 else ''} "
+        f"({', '.join(fits)}) on a linear scale, then on a log scale that shows the tails."))
 
 
 def chain_chart(runs: Mapping[str, Chains], metric: str = "w2") -> alt.LayerChart:
@@ -152,7 +164,7 @@ def chain_chart(runs: Mapping[str, Chains], metric: str = "w2") -> alt.LayerChar
     # Both layers carry the same colour encoding, legend included: a layer with legend=None would
     # remove the legend of the whole chart.
     color = alt.Color("setting:N", sort=names, title=None, scale=style.scale(names),
-                      legend=alt.Legend(orient="top-left", labelLimit=400, symbolType="stroke",
+                      legend=alt.Legend(orient="top-left", labelLimit=260, symbolType="stroke",
                                         symbolOpacity=1, symbolStrokeWidth=2.5))
     x = alt.X("generation:Q", title="generation n")
     title = {"w2": "W₂(truth, generation n)", "kl": "KL(truth ‖ generation n), nats"}[metric]
@@ -161,6 +173,10 @@ def chain_chart(runs: Mapping[str, Chains], metric: str = "w2") -> alt.LayerChar
         x, alt.Y("lo:Q", title=title), alt.Y2("hi:Q"), color)
     lines = base.mark_line(strokeWidth=2).encode(x, alt.Y("median:Q"), color)
     chart = alt.layer(bands, lines).properties(
-        width=style.WIDTH, height=style.HEIGHT,
-        title=f"Distance to the truth (lines: median over chains; {style.BAND_TEXT})")
-    return style.style(chart)
+        width=style.CONTAINER, height=style.HEIGHT,
+        title=style.title("Distance to the truth",
+                          f"lines: median over chains; {style.BAND_TEXT}"))
+    metric_name = {"w2": "Wasserstein-2 distance", "kl": "KL divergence"}[metric]
+    return style.style(chart, description=(
+        f"The {metric_name} from the truth to each generation's fitted model, one line per "
+        f"setting ({', '.join(names)}): the median over chains and the band of the chains."))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import textwrap
 
 import altair as alt
 import numpy as np
@@ -36,6 +37,10 @@ PALETTE = {
     "accumulate": "#54a24b",
 }
 
+#: Readable names of the data regimes of chapters 6 and 7, for legends, tooltips and buttons.
+REGIME_NAMES = {"replace": "replace", "keep_real": "keep real", "accumulate": "accumulate",
+                "accumulate_subsample": "accumulate, subsampled"}
+
 #: Colours for a series of up to five named curves, in order.
 SERIES = [PALETTE[k] for k in ("truth", "fit", "simulation", "other", "fourth")]
 
@@ -58,10 +63,11 @@ def _book_html(spec: dict) -> dict:
     text = json.dumps(spec, sort_keys=True)
     # Deterministic ids keep the execution cache and the HTML stable.
     div = f"vega-{hashlib.sha1(text.encode()).hexdigest()[:10]}-{_counter}"
+    # collapseChart (book/_static/collapse-charts.js) draws with vegaEmbed and fits the chart
+    # to its column.
     html = (
         f'<div class="vega-chart" id="{div}"></div>\n'
-        f'<script type="text/javascript">vegaEmbed("#{div}", {text}, '
-        '{"actions": false, "renderer": "svg"}).catch(console.error);</script>'
+        f'<script type="text/javascript">collapseChart("{div}", {text});</script>'
     )
     return {"text/html": html}
 
@@ -77,14 +83,68 @@ alt.renderers.register("collapse_utils", _renderer)
 alt.renderers.enable("collapse_utils")
 
 
-def style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """The course's look (fonts, grid); applied by every public chart function, once, last."""
+def style(chart: alt.TopLevelMixin, *, description: str) -> alt.TopLevelMixin:
+    """The course's look (fonts, grid, legends above the plot); applied by every public chart
+    function, once, last.
+
+    ``description``: one sentence saying what the chart shows, read by screen readers in place
+    of the drawing (whose marks and guides are hidden from them).
+    """
+    if not isinstance(description, str) or not description.strip() \
+            or not description.rstrip().endswith("."):
+        raise ValueError(f"description must be one sentence ending with a period, saying what "
+                         f"the chart shows (got {description!r})")
     return (
-        chart.configure_view(stroke=None)
+        chart.properties(description=description.strip())
+        .configure(aria=False)
+        .configure_view(stroke=None)
         .configure_axis(labelFontSize=12, titleFontSize=13, grid=True, gridOpacity=0.4)
-        .configure_legend(labelFontSize=12, titleFontSize=13)
-        .configure_title(fontSize=15, anchor="start")
+        # Legends above the plot, never beside it: they stay inside a phone's column.
+        .configure_legend(labelFontSize=12, titleFontSize=13, orient="top", labelLimit=320,
+                          titleLimit=320)
+        .configure_title(fontSize=15, anchor="start", subtitleFontSize=12)
     )
+
+
+#: The widest a chart's text may be, in pixels: a phone's column (390 px screen) less margins.
+PHONE = 340
+
+
+def _lines(text: str, limit: int) -> list[str]:
+    """``text`` in lines of at most ``limit`` characters, broken after a "; " where it can be:
+    joined with spaces, the lines give ``text`` back."""
+    lines: list[str] = []
+    for i, part in enumerate(parts := text.split("; ")):
+        part += ";" if i < len(parts) - 1 else ""
+        if lines and len(lines[-1]) + 1 + len(part) <= limit:
+            lines[-1] += " " + part
+        else:
+            lines += textwrap.wrap(part, limit) or [part]
+    return lines
+
+
+def title(text: str, subtitle: str | None = None, width: int = PHONE) -> alt.Title:
+    """A chart title whose lines fit ``width`` pixels (a phone's column by default): the title
+    (15 px) in lines of at most ``width / 8`` characters, the subtitle (12 px) of ``width / 6.5``.
+    """
+    lines = _lines(text, max(12, width // 8))
+    kwargs = {} if subtitle is None else {"subtitle": _lines(subtitle, max(16, int(width / 6.5)))}
+    return alt.Title(lines[0] if len(lines) == 1 else lines, **kwargs)
+
+
+def names_expr(names: dict, value: str = "datum.label") -> str:
+    """A Vega expression that reads ``names[value]`` (``value`` itself when it is not a key):
+    a legend's ``labelExpr``, or a calculated field that a tooltip shows."""
+    expr = value
+    for key, name in reversed(names.items()):
+        expr = f"{value} == {json.dumps(key)} ? {json.dumps(name)} : {expr}"
+    return expr
+
+
+#: The width of a single or layered chart: its column's (the chart is redrawn when the column
+#: changes). Compositions (vconcat, hconcat, facet) cannot take it; their views are
+#: :data:`WIDTH` wide and the book narrows them to the column (book/_static/collapse-charts.js).
+CONTAINER = "container"
 
 
 def scale(names) -> alt.Scale:

@@ -58,8 +58,11 @@ def image_grid_chart(chains: Chains, generations=None, max_rows: int = 5000) -> 
         row=alt.Row("row:N", sort=[label for label, _ in rows], title=None,
                     header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=12)),
         spacing=4,
-    ).properties(title="The same latent points, decoded by each generation")
-    return style.style(chart)
+    ).properties(title=style.title("The same latent points, decoded by each generation"),
+                 usermeta={"keepAspect": True})
+    return style.style(chart, description=(
+        f"A grid of {k} greyscale images per row: real images on top, then what each of the "
+        f"generations {', '.join(map(str, gens))} decodes from the same latent points."))
 
 
 def latent_chart(chains: Chains, generation: int | None = None) -> alt.HConcatChart:
@@ -86,7 +89,8 @@ def latent_chart(chains: Chains, generation: int | None = None) -> alt.HConcatCh
     label = alt.Chart(level).mark_text(align="left", dx=4, dy=-6, color=style.PALETTE["truth"]
                                        ).encode(y="spread:Q", text="t:N", x=alt.value(0))
     left = alt.layer(line, rule, label).properties(width=260, height=260,
-                                                   title="Spread of the latent codes")
+                                                   title=style.title("Spread of the latent codes",
+                                                                     width=260))
     real_latents = chains.info["real_latents"]
     latents = chains.latents[:, 0]
     centre = real_latents.mean(axis=0)
@@ -118,5 +122,9 @@ def latent_chart(chains: Chains, generation: int | None = None) -> alt.HConcatCh
     gen = base.transform_filter(alt.datum.generation == pick).mark_circle(
         size=14, color=style.PALETTE["highlight"], opacity=0.7).encode(xs, ys)
     right = alt.layer(real, gen).add_params(pick).properties(
-        width=260, height=260, title="Codes: real data (grey), generation n (red)")
-    return style.style(alt.hconcat(left, right))
+        width=260, height=260,
+        title=style.title("Latent codes", "real data (grey), generation n (red)", width=260))
+    return style.style(alt.hconcat(left, right), description=(
+        "Two panels: the spread of the latent codes over the generations against the real "
+        "data's, and the codes of the generation the slider picks on the real codes' two "
+        "principal axes, real codes in grey."))

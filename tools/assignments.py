@@ -1,13 +1,15 @@
-"""Chapters as graded assignments, with nbgrader.
+"""Chapters as graded assignments, with nbgrader (an instructor's tool, not part of the package).
 
 Every chapter's exercises are nbgrader cells, so each chapter notebook is an
 assignment as written (the instructor's version, with solutions). This module
-writes the student releases and grades a submitted notebook::
+writes the student releases and grades a submitted notebook; run it from the
+repository root (nbgrader comes with the ``test`` extra)::
 
-    python -m collapse_utils.assignments release             # -> _build/assignments/
-    python -m collapse_utils.assignments grade submitted.ipynb
+    python -m tools.assignments release             # -> _build/assignments/
+    python -m tools.assignments grade submitted.ipynb
 
-The instructors' page of the book gives the whole workflow.
+``make assignments`` and ``make grade NOTEBOOK=...`` run the same. The
+instructors' page of the book gives the whole workflow.
 """
 
 from __future__ import annotations
@@ -76,6 +78,36 @@ def _check(result: dict, what: str) -> None:
         raise RuntimeError(f"nbgrader {what} failed:\n{result.get('error') or result.get('log')}")
 
 
+def generate(notebook: Path, name: str, course: Path = DEFAULT_COURSE) -> Path:
+    """Make ``notebook`` the nbgrader assignment ``name`` of the course folder ``course``
+    (``nbgrader generate_assignment``); return the student version in ``course/release``."""
+    source = Path(course) / "source" / name
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    shutil.copy2(notebook, source / f"{name}.ipynb")
+    _check(_api(course).generate_assignment(name, force=True), f"generate_assignment {name}")
+    return Path(course) / "release" / name / f"{name}.ipynb"
+
+
+def autograde(notebook: Path, name: str, student: str = "student",
+              course: Path = DEFAULT_COURSE) -> Grade:
+    """Autograde ``notebook`` as ``student``'s submission of the generated assignment ``name``
+    (``nbgrader autograde``)."""
+    from nbgrader.api import Gradebook
+
+    course = Path(course)
+    submitted = course / "submitted" / student / name
+    shutil.rmtree(submitted, ignore_errors=True)
+    submitted.mkdir(parents=True)
+    shutil.copy2(notebook, submitted / f"{name}.ipynb")
+    _check(_api(course).autograde(name, student, force=True, create=True), f"autograde {name}")
+    db = f"sqlite:///{(course / 'gradebook.db').resolve()}"
+    with Gradebook(db) as gb:
+        nb = gb.find_submission_notebook(name, name, student)
+        scores = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
+    return Grade(name, scores, course / "autograded" / student / name / f"{name}.ipynb")
+
+
 def release(
     chapters: Path = DEFAULT_CHAPTERS,
     course: Path = DEFAULT_COURSE,
@@ -84,27 +116,20 @@ def release(
     """Write the student release of every chapter into ``out``; return the notebooks.
 
     Each chapter becomes an nbgrader assignment named after its file, generated
-    by ``nbgrader generate_assignment`` in the course folder ``course`` (whose
-    ``release/`` is copied to ``out`` unless ``out`` is None).
+    in the course folder ``course`` (whose ``release/`` is copied to ``out``
+    unless ``out`` is None).
     """
     notebooks = chapter_notebooks(chapters)
     if not notebooks:
         raise ValueError(f"chapters holds no NN_slug.ipynb notebooks ({chapters})")
-    course = Path(course)
-    api = _api(course)
     released = []
     for nb in notebooks:
-        name = nb.stem
-        source = course / "source" / name
-        source.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(nb, source / nb.name)
-        _check(api.generate_assignment(name, force=True), f"generate_assignment {name}")
-        target = course / "release" / name
+        target = generate(nb, nb.stem, course)
         if out is not None:
-            target = Path(out) / name
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(course / "release" / name, target)
-        released.append(target / nb.name)
+            shutil.rmtree(Path(out) / nb.stem, ignore_errors=True)
+            shutil.copytree(target.parent, Path(out) / nb.stem)
+            target = Path(out) / nb.stem / nb.name
+        released.append(target)
     return released
 
 
@@ -115,34 +140,21 @@ def grade(
     chapters: Path = DEFAULT_CHAPTERS,
     course: Path = DEFAULT_COURSE,
 ) -> Grade:
-    """Autograde one submitted notebook with ``nbgrader autograde``.
+    """Autograde one submitted chapter notebook with ``nbgrader autograde``.
 
     ``assignment`` defaults to the notebook's file name (``02_statistical_...``).
     The assignment is generated first if the course folder lacks it.
     """
-    from nbgrader.api import Gradebook
-
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ValueError(f"notebook must be an existing .ipynb file (got {notebook})")
     name = assignment or notebook.stem
-    known = {nb.stem for nb in chapter_notebooks(chapters)}
+    known = {nb.stem: nb for nb in chapter_notebooks(chapters)}
     if name not in known:
         raise ValueError(f"assignment must be one of {sorted(known)} (got {name!r})")
-    course = Path(course)
-    if not (course / "release" / name / f"{name}.ipynb").exists():
-        release(chapters, course, out=None)
-    submitted = course / "submitted" / student / name
-    shutil.rmtree(submitted, ignore_errors=True)
-    submitted.mkdir(parents=True)
-    shutil.copy2(notebook, submitted / f"{name}.ipynb")
-    api = _api(course)
-    _check(api.autograde(name, student, force=True, create=True), f"autograde {name}")
-    db = f"sqlite:///{(course / 'gradebook.db').resolve()}"
-    with Gradebook(db) as gb:
-        nb = gb.find_submission_notebook(name, name, student)
-        scores = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
-    return Grade(name, scores, course / "autograded" / student / name / f"{name}.ipynb")
+    if not (Path(course) / "release" / name / f"{name}.ipynb").exists():
+        generate(known[name], name, course)
+    return autograde(notebook, name, student, course)
 
 
 def errors(notebook: Path) -> list[tuple[str, str]]:
@@ -159,7 +171,7 @@ def errors(notebook: Path) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m collapse_utils.assignments",
+        prog="python -m tools.assignments",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

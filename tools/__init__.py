@@ -1,0 +1,1 @@
+"""Instructor and maintainer tools, run from a clone: not shipped with ``collapse_utils``."""
