@@ -173,7 +173,7 @@ CHART_WIDTHS = """() => [...document.querySelectorAll('.vega-chart')].map(d => {
     const svg = d.querySelector('svg');
     return {id: d.id, fitted: d.getAttribute('data-fitted'), column: d.parentElement.clientWidth,
             width: svg ? Math.ceil(svg.getBoundingClientRect().width) : null,
-            scroll: d.scrollWidth};
+            scroll: d.scrollWidth, label: svg ? svg.getAttribute('aria-label') : null};
 })"""
 LINK_CONTRAST = r"""() => {
     const parse = c => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
@@ -225,6 +225,7 @@ def test_every_chart_fits_its_column_on_a_phone_and_a_desktop(page, width, serve
     tab = context.new_page()
     tab.goto(f"{server}/{page.relative_to(HTML).as_posix()}", wait_until="load")
     tab.wait_for_function(CHARTS_FITTED, timeout=60_000)
+    assert tab.evaluate(MATH_DONE)  # typeset formulas take their final width
     charts = tab.evaluate(CHART_WIDTHS)
     page_width = tab.evaluate("document.documentElement.scrollWidth")
     context.close()
@@ -236,6 +237,9 @@ def test_every_chart_fits_its_column_on_a_phone_and_a_desktop(page, width, serve
         return  # fits this time (the layout of these pages is still being fixed)
     assert wide == [], f"charts wider than their column at {width} px: {wide}"
     assert page_width <= width, f"the page scrolls sideways at {width} px ({page_width} px)"
+    # Every chart is one image to a screen reader, named by its one-sentence description.
+    unnamed = [c["id"] for c in charts if not c["label"]]
+    assert unnamed == [], f"charts without a text alternative: {unnamed}"
 
 
 def test_the_vega_bundle_loads_only_on_pages_with_charts():

@@ -54,7 +54,12 @@ def _breeds():
     probs = breeds.breed_distribution()
     regimes = pd.concat([breeds.collapse_summary(remedies.categorical_regime(
         probs, r, 5, 30, seed=0)).assign(regime=r) for r in remedies.REGIMES])
+    samplers = pd.concat([breeds.collapse_summary(discrete.resample(
+        probs, 20, 15, n_chains=6, seed=2, **kw)).assign(sampler=name) for name, kw in {
+        "pure sampling (T = 1)": {}, "temperature T = 0.9": {"temperature": 0.9},
+        "temperature T = 0.5": {"temperature": 0.5}}.items()])
     return {"breeds.shares": lambda: breeds_figures.shares_chart(runs),
+            "breeds.samplers": lambda: breeds_figures.samplers_chart(samplers),
             "breeds.summary": lambda: breeds_figures.summary_chart(summary),
             "breeds.regimes_survival": lambda: breeds_figures.regimes_survival_chart(regimes)}
 
@@ -196,12 +201,12 @@ def spec(name: str) -> dict:
     return charts()[name]().to_dict()
 
 
-NAMES = ["breeds.shares", "breeds.summary", "breeds.regimes_survival", "discrete.transition",
-         "discrete.absorption", "discrete.loss", "discrete.survival", "gaussian.variance_paths",
-         "gaussian.moments", "gaussian.explorer", "gaussian.logdet", "gaussian.schedules",
-         "fa.estimator", "fa.shrinkage", "fa.sampling", "fa.gradient", "fa.cascade",
-         "gmm.chain", "gmm.snapshots", "vae.image_grid", "vae.latent", "lm.perplexity",
-         "lm.histogram", "lm.histogram_nll", "lm.language", "lm.control",
+NAMES = ["breeds.shares", "breeds.samplers", "breeds.summary", "breeds.regimes_survival",
+         "discrete.transition", "discrete.absorption", "discrete.loss", "discrete.survival",
+         "gaussian.variance_paths", "gaussian.moments", "gaussian.explorer", "gaussian.logdet",
+         "gaussian.schedules", "fa.estimator", "fa.shrinkage", "fa.sampling", "fa.gradient",
+         "fa.cascade", "gmm.chain", "gmm.snapshots", "vae.image_grid", "vae.latent",
+         "lm.perplexity", "lm.histogram", "lm.histogram_nll", "lm.language", "lm.control",
          "mixtures.fit_explorer", "mixtures.density", "mixtures.chain", "remedies.regimes"]
 
 
@@ -256,8 +261,8 @@ MEASURE = """() => [...document.querySelectorAll('.vega-chart')].map(d => {
     const svg = d.querySelector('svg');
     return {fitted: d.getAttribute('data-fitted'), column: d.parentElement.clientWidth,
             width: svg ? svg.getBoundingClientRect().width : null, scroll: d.scrollWidth,
-            aria: svg ? svg.getAttribute('aria-label') || svg.getAttribute('aria-roledescription')
-                        || '' : ''};
+            label: svg ? svg.getAttribute('aria-label') : null,
+            role: svg ? svg.getAttribute('role') : null};
 })"""
 
 
@@ -316,3 +321,5 @@ def test_chart_fits_its_column(rendered, name, width):
     chart = rendered[width][name]
     assert chart["fitted"] == "fits", chart
     assert chart["width"] <= chart["column"] and chart["scroll"] <= chart["column"], chart
+    # A screen reader hears one image, named by the chart's description.
+    assert chart["role"] == "img" and chart["label"] == spec(name)["description"]

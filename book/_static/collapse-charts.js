@@ -6,7 +6,12 @@
  * A single or layered chart is `width: "container"` and sizes itself to the column. A
  * composition cannot: it is drawn, measured and, while wider than its column, drawn again with
  * side-by-side views stacked (when they would be narrower than MIN), facet columns fewer (when
- * cells would be narrower than MIN_CELL), or its views narrowed by what overflows. When the column's width changes, the chart is fitted again.
+ * cells would be narrower than MIN_CELL), or its views narrowed by what overflows; first of all,
+ * titles too long for the column are broken into lines, and legends wider than the column laid
+ * out in one column. When the
+ * column's width changes, the chart is fitted again. Each chart's div then says data-fitted
+ * "fits" (or "overflows", "error"): tests/test_book_offline.py waits for it. The drawing is
+ * one image to screen readers, labelled with the chart's description.
  */
 (function () {
   "use strict";
@@ -92,6 +97,93 @@
     return true;
   }
 
+  // Words of `text` in lines of at most `limit` characters.
+  function lines(text, limit) {
+    var out = [];
+    String(text).split(/\s+/).forEach(function (word) {
+      var last = out.length - 1;
+      if (last >= 0 && (out[last] + " " + word).length <= limit) out[last] += " " + word;
+      else out.push(word);
+    });
+    return out;
+  }
+
+  function wrapText(text, limit) {
+    var parts = Array.isArray(text) ? text : [text];
+    var wrapped = [].concat.apply([], parts.map(function (t) { return lines(t, limit); }));
+    return wrapped.length > parts.length ? wrapped : null;
+  }
+
+  // Break every title and subtitle too long for the column into lines (a title wider than the
+  // column cannot be narrowed away): titles (15 px) at 8 px a character, subtitles at 6.5 px.
+  function wrapTitles(view) {
+    var changed = false;
+    if (view && typeof view === "object" && !Array.isArray(view)) {
+      Object.keys(view).forEach(function (key) {
+        if (key === "datasets" || key === "data" || key === "config") return;
+        if (key === "title" && view.title !== null && typeof view.title !== "boolean") {
+          var t = typeof view.title === "object" && !Array.isArray(view.title)
+            ? view.title : { text: view.title };
+          if (typeof t.text === "string" || Array.isArray(t.text)) {
+            var text = wrapText(t.text, Math.floor(column / 8));
+            var sub = t.subtitle ? wrapText(t.subtitle, Math.floor(column / 6.5)) : null;
+            if (text || sub) {
+              view.title = Object.assign({}, t, text ? { text: text } : {},
+                                         sub ? { subtitle: sub } : {});
+              changed = true;
+            }
+          }
+        } else if (typeof view[key] === "object") {
+          changed = wrapTitles(view[key]) || changed;
+        }
+      });
+    } else if (Array.isArray(view)) {
+      view.forEach(function (v) { changed = wrapTitles(v) || changed; });
+    }
+    return changed;
+  }
+
+  // Lay every legend out in one column (a legend wider than the column cannot be narrowed).
+  function stackLegends(spec) {
+    var changed = false;
+    (function walk(node) {
+      if (Array.isArray(node)) { node.forEach(walk); return; }
+      if (!node || typeof node !== "object") return;
+      Object.keys(node).forEach(function (key) {
+        if (key === "datasets" || key === "data") return;
+        var value = node[key];
+        if (key === "legend" && value && typeof value === "object" && value.columns !== 1) {
+          value.columns = 1;
+          changed = true;
+        } else {
+          walk(value);
+        }
+      });
+    })(spec);
+    spec.config = spec.config || {};
+    if (!spec.config.legend || spec.config.legend.columns !== 1) {
+      spec.config.legend = Object.assign({}, spec.config.legend, { columns: 1 });
+      changed = true;
+    }
+    return changed;
+  }
+
+  function legendOverflows(el) {
+    var right = el.getBoundingClientRect().left + el.clientWidth;
+    return Array.prototype.some.call(el.querySelectorAll(".role-legend"), function (g) {
+      return g.getBoundingClientRect().right > right + 1;
+    });
+  }
+
+  // Screen readers read the chart's one-sentence description, not its marks.
+  function describe(el, spec) {
+    var svg = el.querySelector("svg");
+    if (svg && spec.description) {
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", spec.description);
+    }
+  }
+
   function overflow(el) {
     var svg = el.querySelector("svg");
     if (!svg) return 0;
@@ -102,15 +194,27 @@
     var scale = Boolean(spec.usermeta && spec.usermeta.keepAspect);
     var current = spec;
     var tries = 0;
+    var wrapped = false;
+    var stacked = false;
+    var run = (el.collapseRun || 0) + 1; // a later fit (the column resized) supersedes this one
+    el.collapseRun = run;
     el.removeAttribute("data-fitted");
 
     function draw(s) {
       return vegaEmbed(el, s, OPTIONS).then(function (result) {
+        if (el.collapseRun !== run) return result;
+        describe(el, spec);
         var by = overflow(el);
         if (by > 0 && tries < 8) {
           var next = clone(current);
           column = el.clientWidth;
-          if (narrow(next, by, scale)) {
+          var changed = !wrapped && wrapTitles(next);
+          wrapped = true;
+          if (!changed && !stacked && legendOverflows(el)) {
+            changed = stackLegends(next);
+            stacked = true;
+          }
+          if (changed || narrow(next, by, scale)) {
             tries += 1;
             result.finalize();
             current = next;

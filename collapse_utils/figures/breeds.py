@@ -150,20 +150,20 @@ def samplers_chart(summary: pd.DataFrame) -> alt.VConcatChart:
         breeds_left=("breeds_left", "median"))
     names = list(summary.sampler.unique())
     color = alt.Color("sampler:N", sort=names, title="sampling", scale=style.scale(names),
-                      legend=alt.Legend(orient="top", labelLimit=300))
+                      legend=alt.Legend(orient="top", labelLimit=300, columns=1))
     base = alt.Chart(style.rounded(data)).mark_line().encode(color=color)
     last = list(_SAMPLER_PANELS)[-1]
     panels = [base.encode(
         x=alt.X("generation:Q", scale=alt.Scale(type="log"),
                 title="generation (log scale)" if col == last else None),
         y=alt.Y(f"{col}:Q", title=title),
-        tooltip=["sampler", "generation", alt.Tooltip(f"{col}:Q", format=".3f")],
+        tooltip=["sampler", "generation", alt.Tooltip(f"{col}:Q", title=title, format=".3f")],
     ).properties(width=style.WIDTH, height=130) for col, title in _SAMPLER_PANELS.items()]
     n_chains = summary.chain.nunique()
     return style.style(
-        alt.vconcat(*panels).properties(title=alt.Title(
+        alt.vconcat(*panels).properties(title=style.title(
             "Sampled below temperature 1, the commonest breed wins, and fast",
-            subtitle=f"{n_chains} runs per way of sampling")),
+            f"{n_chains} runs per way of sampling")),
         description=("Three panels over the generations on a log scale, one line per way of "
                      "sampling the model: the golden retriever's mean share, the fraction of "
                      "runs in which it holds every picture, and the median number of breeds "
