@@ -18,8 +18,8 @@ help:
 	@echo "make test         lint, build the book, run every test"
 	@echo "make sync         re-pair chapters/*.md with their .ipynb (jupytext), then make notebooks"
 	@echo "make notebooks    write the students' Colab/Jupyter notebooks/*.ipynb from chapters/*.md"
-	@echo "make assignments  write the student version of every chapter to _build/assignments"
-	@echo "make grade NOTEBOOK=path.ipynb   autograde a submitted chapter"
+	@echo "make assignments  lay out the nbgrader course folder _build/nbgrader, every chapter released"
+	@echo "make grade NOTEBOOK=path.ipynb STUDENT=id   autograde a submission, write its feedback"
 	@echo "make bench        run the speed benchmarks"
 
 install: $(STAMP)
@@ -62,12 +62,14 @@ sync: notebooks
 notebooks: $(STAMP)
 	$(BIN)/python tools/notebooks.py
 
-assignments: $(STAMP)
-	$(BIN)/python -m tools.assignments release
+# The book's build runs chapters 6-7's experiments once; the course folder shares those runs.
+assignments: book
+	$(BIN)/python -m tools.assignments course
 
 grade: $(STAMP)
-	@test -n "$(NOTEBOOK)" || { echo "usage: make grade NOTEBOOK=path/to/submitted.ipynb"; exit 2; }
-	$(BIN)/python -m tools.assignments grade "$(NOTEBOOK)"
+	@test -n "$(NOTEBOOK)" -a -n "$(STUDENT)" || \
+		{ echo "usage: make grade NOTEBOOK=path/to/submitted.ipynb STUDENT=id"; exit 2; }
+	$(BIN)/python -m tools.assignments grade "$(NOTEBOOK)" --student "$(STUDENT)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gaussian.py

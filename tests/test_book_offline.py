@@ -211,13 +211,6 @@ def _chart_pages() -> list[Path]:
     return [p for p in _pages() if 'class="vega-chart"' in _text(p)] if HTML.exists() else []
 
 
-#: Pages with a chart that can still be wider than a phone's column (issue 12 is open on them):
-#: at 390 px they are reported as expected failures when they overflow.
-PHONE_OVERFLOW = {f"chapters/{name}.html" for name in (
-    "01_what_is_model_collapse", "04_functional_approximation_error",
-    "05_models_trained_from_scratch", "08_after_the_paper")}
-
-
 @pytest.mark.parametrize("width", [390, 1280])
 @pytest.mark.parametrize("page", _chart_pages(), ids=lambda p: str(p.relative_to(HTML)))
 def test_every_chart_fits_its_column_on_a_phone_and_a_desktop(page, width, server, browser):
@@ -231,10 +224,6 @@ def test_every_chart_fits_its_column_on_a_phone_and_a_desktop(page, width, serve
     context.close()
     wide = [c for c in charts if c["fitted"] != "fits" or c["width"] is None
             or c["width"] > c["column"] or c["scroll"] > c["column"]]
-    if width == 390 and page.relative_to(HTML).as_posix() in PHONE_OVERFLOW:
-        if wide or page_width > width:
-            pytest.xfail(f"known to overflow at 390 px: {[c['width'] for c in wide]}")
-        return  # fits this time (the layout of these pages is still being fixed)
     assert wide == [], f"charts wider than their column at {width} px: {wide}"
     assert page_width <= width, f"the page scrolls sideways at {width} px ({page_width} px)"
     # Every chart is one image to a screen reader, named by its one-sentence description.

@@ -3,8 +3,9 @@
 The book build executes every chapter as written, the instructor's version with its solutions.
 These tests reuse that run and execute again only the exercises:
 
-(a) each chapter's student release (``nbgrader generate_assignment``) is the chapter cell for
-    cell, with a stub where each solution was and no hidden test;
+(a) each chapter's student release (``nbgrader generate_assignment`` in the course folder that
+    ``make assignments`` lays out) is its assignment source cell for cell, with a stub where each
+    solution was and no hidden test, and is the chapter's Colab notebook (``notebooks/``);
 (b) in the book's run of each chapter every cell ran without error, so the solutions pass every
     test cell, hidden ones included, in the chapter's own context;
 (c) (d) ``nbgrader autograde`` of the exercises as the instructor wrote them gives full marks,
@@ -25,7 +26,6 @@ import ast
 import concurrent.futures
 import copy
 import json
-import multiprocessing
 import re
 import shutil
 from pathlib import Path
@@ -36,7 +36,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from tools import assignments
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = assignments.chapter_notebooks(ROOT / "chapters")
+NOTEBOOKS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "chapters"
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 
@@ -268,15 +268,15 @@ def test_cells_are_well_formed(nb):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """An nbgrader course folder with every chapter released; {chapter: student notebook}."""
+    """An nbgrader course folder with every chapter released; {chapter: (source, release)}."""
     course = tmp_path_factory.mktemp("course")
-    released = assignments.release(ROOT / "chapters", course, out=None)
-    return course, {p.stem: p for p in released}
+    released = assignments.course(course, runs=None, capture=True)
+    return course, {p.stem: (course / "source" / p.stem / p.name, p) for p in released}
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
-def test_release_is_the_chapter_with_stubs(nb, course):
-    source, student = _cells(nb), _cells(course[1][nb.stem])
+def test_release_is_the_source_with_stubs_and_the_colab_notebook(nb, course):
+    source, student = (_cells(p) for p in course[1][nb.stem])
     assert [c["cell_type"] for c in student] == [c["cell_type"] for c in source]
     for mine, theirs in zip(source, student, strict=True):
         meta, text = _nbgrader(mine), _source(theirs)
@@ -291,6 +291,12 @@ def test_release_is_the_chapter_with_stubs(nb, course):
             assert text == _source(mine)
     assert any(HIDDEN.search(_source(c)) for c in source if _nbgrader(c).get("grade")), (
         f"{nb.stem} has no hidden test")
+    # The source's code cells are the chapter's (so the book's run of them is theirs), and the
+    # students of nbgrader and of Colab get the same notebook.
+    chapter_code = [_source(c) for c in _cells(nb) if c["cell_type"] == "code"]
+    assert all(_source(c) in chapter_code for c in source if _nbgrader(c))
+    colab = _cells(ROOT / "notebooks" / nb.name)
+    assert [_source(c) for c in student] == [_source(c) for c in colab]
 
 
 # --- (b) the book's run --------------------------------------------------------------------------
@@ -342,14 +348,14 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("exercises")
     source = folder / "exercises.ipynb"
     source.write_text(json.dumps(exercises_notebook()), encoding="utf-8")
-    student = assignments.generate(source, "exercises", folder / "instructor")
-    shutil.copytree(folder / "instructor", folder / "student")
-    spawn = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        other = pool.submit(assignments.autograde, student, "exercises", "student",
-                            folder / "student")
-        mine = assignments.autograde(source, "exercises", "instructor", folder / "instructor")
-        return {"instructor": mine, "student": other.result()}
+    student = assignments.generate(source, "exercises", assignments.new_course(folder / "mine"))
+    shutil.copytree(folder / "mine", folder / "theirs")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        mine = pool.submit(assignments.autograde, source, "exercises", "instructor",
+                           folder / "mine")
+        theirs = pool.submit(assignments.autograde, student, "exercises", "student",
+                             folder / "theirs")
+        return {"instructor": mine.result(), "student": theirs.result()}
 
 
 def _graded_ids(nbs=NOTEBOOKS) -> set[str]:
@@ -378,19 +384,20 @@ def test_stubs_score_zero_failing_only_in_the_exercises(graded):
 
 def test_grade_a_chapter(course, tmp_path):
     """``make grade``'s path: a chapter's submission, graded against that chapter's assignment,
-    whose locked test cells come back with their hidden tests. (This submission holds only the
-    test cells, so that no chapter code runs: every one fails.)"""
+    whose locked test cells come back with their hidden tests, and its feedback written. (This
+    submission holds only the test cells, so that no chapter code runs: every one fails.)"""
     nb = NOTEBOOKS[0]
-    released = json.loads(course[1][nb.stem].read_text(encoding="utf-8"))
+    released = json.loads(course[1][nb.stem][1].read_text(encoding="utf-8"))
     released["cells"] = [c for c in released["cells"] if _nbgrader(c).get("grade")]
     submission = tmp_path / nb.name
     submission.write_text(json.dumps(released), encoding="utf-8")
-    result = assignments.grade(submission, chapters=ROOT / "chapters", course=course[0])
+    result = assignments.grade(submission, "s-01", course=course[0], capture=True)
     assert result.assignment == nb.stem and set(result.scores) == _graded_ids([nb])
     assert result.score == 0 and result.max_score == sum(
         _nbgrader(c)["points"] for c in _cells(nb) if _nbgrader(c).get("grade"))
     # The test cells graded are the chapter's, hidden tests included, not the submission's.
     assert _tests(result.autograded) == _tests(nb) != _tests(submission)
+    assert result.feedback.is_file()
 
 
 def _tests(nb: Path) -> dict[str, str]:
@@ -400,13 +407,21 @@ def _tests(nb: Path) -> dict[str, str]:
 
 # --- the command line ----------------------------------------------------------------------------
 
-def test_grade_rejects_unknown_assignment(tmp_path):
+def test_grade_rejects_bad_input_before_any_work(course, tmp_path):
     nb = tmp_path / "99_nothing.ipynb"
     nb.write_text("{}")
-    with pytest.raises(ValueError, match="assignment must be one of"):
-        assignments.grade(nb, chapters=ROOT / "chapters", course=tmp_path)
+    with pytest.raises(ValueError, match="assignment must be one of .*01_what_is"):
+        assignments.grade(nb, "s1", course=course[0])
     with pytest.raises(ValueError, match="notebook must be an existing"):
-        assignments.grade(tmp_path / "missing.ipynb", chapters=ROOT / "chapters")
-    with pytest.raises(SystemExit) as exit_:
-        assignments.main(["grade", str(tmp_path / "missing.ipynb")])
+        assignments.grade(tmp_path / "missing.ipynb", "s1", course=course[0])
+    with pytest.raises(ValueError, match=r"student must be an id .*\(got 'a b'\)"):
+        assignments.grade(nb, "a b", course=course[0])
+    with pytest.raises(ValueError, match="holds no released chapter: run `make assignments`"):
+        assignments.grade(nb, "s1", course=tmp_path)
+    with pytest.raises(ValueError, match="chapters must be numbers or names"):
+        assignments.course(tmp_path / "c", runs=None, chapters=["42"])
+    with pytest.raises(ValueError, match="runs must be the book's runs folder"):
+        assignments.course(tmp_path / "c", runs=tmp_path / "none")
+    with pytest.raises(SystemExit) as exit_:  # the command line: a message, no traceback
+        assignments.main(["grade", str(nb), "--course", str(tmp_path)])
     assert exit_.value.code == 2

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from collapse_utils.lm import histogram, load_results, run, summarize
+from collapse_utils.lm import _io, histogram, load_results, run, summarize
 
 
 class Killed(Exception):
@@ -252,6 +252,24 @@ def test_a_finished_run_called_again_writes_nothing(config, reference, tmp_path)
                 on_event=rec)
     assert rec.units() == [] and snapshot(out) == before
     pd.testing.assert_frame_equal(again.results, reference[1].results)
+
+
+def test_a_finished_run_can_be_read_only(config, reference, tmp_path, monkeypatch):
+    """Autograding reads one shared, read-only run (the course's nbgrader folder): a call that
+    has nothing to do writes nothing and needs no write access; a call that would write is
+    refused before any work. (Root ignores file modes, so the folder is made read-only to
+    ``os.access`` and every writer of the run fails.)"""
+    out = str(tmp_path / "run")
+    shutil.copytree(reference[0], out)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK
+                        and os.path.abspath(p).startswith(out) else real_access(p, mode, **kw))
+    for writer in ("write_json", "write_csv", "torch_save", "remove"):
+        monkeypatch.setattr(_io, writer, lambda *a, **k: pytest.fail("wrote to a finished run"))
+    again = run(config.replace(regimes=("replace",)), out, on_event=Recorder())
+    assert len(again.results) == config.generations
+    with pytest.raises(ValueError, match="out_dir .* cannot be written to"):
+        run(config.replace(generations=config.generations + 1), out)
 
 
 def test_results_are_rebuilt_from_the_records(config, reference, tmp_path):

@@ -1,33 +1,44 @@
-"""Chapters as graded assignments, with nbgrader (an instructor's tool, not part of the package).
+"""The chapters as nbgrader assignments (an instructor's tool, not part of the package).
 
-Every chapter's exercises are nbgrader cells, so each chapter notebook is an
-assignment as written (the instructor's version, with solutions). This module
-writes the student releases and grades a submitted notebook; run it from the
-repository root (nbgrader comes with the ``test`` extra)::
+``make assignments`` lays out an nbgrader course folder in which nbgrader's own commands
+(``generate_assignment``, ``autograde``, ``generate_feedback``, ``export``) work for every
+chapter::
 
-    python -m tools.assignments release             # -> _build/assignments/
-    python -m tools.assignments grade submitted.ipynb
+    _build/nbgrader/
+        nbgrader_config.py              course id, cell timeout, what to ignore
+        source/NN_slug/NN_slug.ipynb    a chapter, with its solutions and hidden tests
+        release/NN_slug/NN_slug.ipynb   what students get (nbgrader generate_assignment)
+        runs/                           chapters 6-7's runs from the book, read-only, shared
 
-``make assignments`` and ``make grade NOTEBOOK=...`` run the same. The
-instructors' page of the book gives the whole workflow.
+Each source notebook is the chapter's Colab notebook (``tools/notebooks.py``: markdown that
+Jupyter renders) with its solutions and hidden tests kept, so the release is the Colab notebook.
+``make grade`` autogrades one submission and writes its feedback, showing nbgrader's output. From
+the repository root::
+
+    python -m tools.assignments course
+    python -m tools.assignments grade submitted.ipynb --student ID
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-COURSE_ID = "model-collapse"
-DEFAULT_CHAPTERS = Path("chapters")
-DEFAULT_COURSE = Path("_build/nbgrader")
-DEFAULT_RELEASE = Path("_build/assignments")
-# Chapters run their own simulations: give autograding room beyond nbgrader's 30 s.
-CELL_TIMEOUT_S = 1800
+import nbformat
+
+from tools import notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = Path(__file__).with_name("nbgrader_config.py")
+DEFAULT_COURSE = ROOT / "_build" / "nbgrader"
+BOOK_RUNS = ROOT / "_build" / "runs"
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -35,8 +46,10 @@ class Grade:
     """The result of grading one submitted notebook."""
 
     assignment: str
+    student: str
     scores: dict[str, tuple[float, float]]  # grade_id -> (score, max_score)
     autograded: Path
+    feedback: Path | None = None
 
     @property
     def score(self) -> float:
@@ -47,52 +60,43 @@ class Grade:
         return sum(m for _, m in self.scores.values())
 
 
-def chapter_notebooks(chapters: Path = DEFAULT_CHAPTERS) -> list[Path]:
-    """The chapter notebooks (``NN_slug.ipynb``), in book order."""
-    chapters = Path(chapters)
-    if not chapters.is_dir():
-        raise ValueError(f"chapters must be a folder of chapter notebooks (got {chapters})")
-    return sorted(chapters.glob("[0-9][0-9]_*.ipynb"))
+def nbgrader(course: Path, *args: str, capture: bool = False) -> str:
+    """Run ``nbgrader *args`` in the course folder; its output is shown unless ``capture``
+    (then returned). A failed command raises ``RuntimeError`` with its output."""
+    # nbgrader runs `alembic`: find it beside this interpreter, even in a venv not activated.
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent),
+                                                 os.environ.get("PATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                          text=True, capture_output=capture)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {done.returncode})"
+                           + (f":\n{done.stdout}{done.stderr}" if capture else ""))
+    return (done.stdout or "") + (done.stderr or "")
 
 
-def _api(course: Path):
-    # nbgrader runs the `alembic` command: find it beside this interpreter
-    # even when the virtual environment is not activated.
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-
-    config = Config()
-    config.CourseDirectory.root = str(Path(course).resolve())
-    config.CourseDirectory.course_id = COURSE_ID
-    config.Execute.timeout = CELL_TIMEOUT_S
-    coursedir = CourseDirectory(config=config)
-    return NbGraderAPI(coursedir=coursedir, config=config)
+def new_course(course: Path) -> Path:
+    """An nbgrader course folder holding the course's ``nbgrader_config.py``."""
+    course = Path(course)
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(CONFIG, course / "nbgrader_config.py")
+    return course
 
 
-def _check(result: dict, what: str) -> None:
-    if not result.get("success"):
-        raise RuntimeError(f"nbgrader {what} failed:\n{result.get('error') or result.get('log')}")
-
-
-def generate(notebook: Path, name: str, course: Path = DEFAULT_COURSE) -> Path:
-    """Make ``notebook`` the nbgrader assignment ``name`` of the course folder ``course``
-    (``nbgrader generate_assignment``); return the student version in ``course/release``."""
-    source = Path(course) / "source" / name
-    shutil.rmtree(source, ignore_errors=True)
-    source.mkdir(parents=True)
-    shutil.copy2(notebook, source / f"{name}.ipynb")
-    _check(_api(course).generate_assignment(name, force=True), f"generate_assignment {name}")
+def generate(source: Path, name: str, course: Path, capture: bool = True) -> Path:
+    """``nbgrader generate_assignment name`` with ``source`` as its notebook; return the student
+    version (``course/release/name/name.ipynb``)."""
+    folder = Path(course) / "source" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy2(source, folder / f"{name}.ipynb")
+    nbgrader(course, "generate_assignment", name, "--force", capture=capture)
     return Path(course) / "release" / name / f"{name}.ipynb"
 
 
-def autograde(notebook: Path, name: str, student: str = "student",
-              course: Path = DEFAULT_COURSE) -> Grade:
-    """Autograde ``notebook`` as ``student``'s submission of the generated assignment ``name``
-    (``nbgrader autograde``)."""
+def autograde(notebook: Path, name: str, student: str, course: Path,
+              capture: bool = True) -> Grade:
+    """Put ``notebook`` in as ``student``'s submission of assignment ``name``, then
+    ``nbgrader autograde`` and ``nbgrader generate_feedback`` it."""
     from nbgrader.api import Gradebook
 
     course = Path(course)
@@ -100,103 +104,119 @@ def autograde(notebook: Path, name: str, student: str = "student",
     shutil.rmtree(submitted, ignore_errors=True)
     submitted.mkdir(parents=True)
     shutil.copy2(notebook, submitted / f"{name}.ipynb")
-    _check(_api(course).autograde(name, student, force=True, create=True), f"autograde {name}")
-    db = f"sqlite:///{(course / 'gradebook.db').resolve()}"
-    with Gradebook(db) as gb:
+    for command in ("autograde", "generate_feedback"):
+        nbgrader(course, command, name, "--student", student, "--force", capture=capture)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(name, name, student)
         scores = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
-    return Grade(name, scores, course / "autograded" / student / name / f"{name}.ipynb")
+    return Grade(name, student, scores, course / "autograded" / student / name / f"{name}.ipynb",
+                 course / "feedback" / student / name / f"{name}.html")
 
 
-def release(
-    chapters: Path = DEFAULT_CHAPTERS,
-    course: Path = DEFAULT_COURSE,
-    out: Path | None = DEFAULT_RELEASE,
-) -> list[Path]:
-    """Write the student release of every chapter into ``out``; return the notebooks.
+def _share_runs(runs: Path, course: Path) -> None:
+    """Copy the book's runs into ``course/runs``, read-only: every submission reads them."""
+    target = course / "runs"
+    if target.exists():
+        for path in [target, *target.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(target)
+    shutil.copytree(runs, target)
+    for path in [*target.rglob("*"), target]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
 
-    Each chapter becomes an nbgrader assignment named after its file, generated
-    in the course folder ``course`` (whose ``release/`` is copied to ``out``
-    unless ``out`` is None).
+
+def course(course: Path = DEFAULT_COURSE, runs: Path | None = BOOK_RUNS,
+           chapters: list[str] | None = None, capture: bool = False) -> list[Path]:
+    """Lay out the course folder and release every chapter (or those named in ``chapters``,
+    by number or name); return the released notebooks.
+
+    ``runs`` is the book's runs folder (``make book`` writes it), shared read-only with
+    chapters 6-7's submissions; None leaves them to run their experiments themselves.
     """
-    notebooks = chapter_notebooks(chapters)
-    if not notebooks:
-        raise ValueError(f"chapters holds no NN_slug.ipynb notebooks ({chapters})")
+    book = notebooks.load_book(ROOT)
+    sources = sorted((ROOT / notebooks.CHAPTERS).glob("[0-9][0-9]_*.md"))
+    if chapters:
+        unknown = [c for c in chapters if not any(c in (md.stem, md.stem[:2]) for md in sources)]
+        if unknown:
+            raise ValueError(f"chapters must be numbers or names among "
+                             f"{[md.stem for md in sources]} (got {unknown})")
+        sources = [md for md in sources if md.stem in chapters or md.stem[:2] in chapters]
+    if runs is not None and not Path(runs).is_dir():
+        raise ValueError(f"runs must be the book's runs folder, which `make book` writes "
+                         f"(got {runs}, which does not exist)")
+    course = new_course(course)
+    if runs is not None:
+        _share_runs(Path(runs), course)
     released = []
-    for nb in notebooks:
-        target = generate(nb, nb.stem, course)
-        if out is not None:
-            shutil.rmtree(Path(out) / nb.stem, ignore_errors=True)
-            shutil.copytree(target.parent, Path(out) / nb.stem)
-            target = Path(out) / nb.stem / nb.name
-        released.append(target)
+    for md in sources:
+        nb = notebooks.student_notebook(md, book, student=False)
+        staged = course / f".{md.stem}.ipynb"
+        staged.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+        released.append(generate(staged, md.stem, course, capture=capture))
+        staged.unlink()
     return released
 
 
-def grade(
-    notebook: Path,
-    assignment: str | None = None,
-    student: str = "student",
-    chapters: Path = DEFAULT_CHAPTERS,
-    course: Path = DEFAULT_COURSE,
-) -> Grade:
-    """Autograde one submitted chapter notebook with ``nbgrader autograde``.
+def grade(notebook: Path, student: str, assignment: str | None = None,
+          course: Path = DEFAULT_COURSE, capture: bool = False) -> Grade:
+    """Autograde one submitted chapter in the course folder and write its feedback.
 
     ``assignment`` defaults to the notebook's file name (``02_statistical_...``).
-    The assignment is generated first if the course folder lacks it.
     """
-    notebook = Path(notebook)
+    notebook, course = Path(notebook), Path(course)
     if not notebook.is_file():
         raise ValueError(f"notebook must be an existing .ipynb file (got {notebook})")
+    if not isinstance(student, str) or not STUDENT_ID.fullmatch(student):
+        raise ValueError("student must be an id of letters, digits, '_', '.' or '-' "
+                         f"(got {student!r})")
     name = assignment or notebook.stem
-    known = {nb.stem: nb for nb in chapter_notebooks(chapters)}
+    known = sorted(p.parent.name for p in course.glob("release/*/*.ipynb"))
+    if not known:
+        raise ValueError(f"course {course} holds no released chapter: run `make assignments`")
     if name not in known:
-        raise ValueError(f"assignment must be one of {sorted(known)} (got {name!r})")
-    if not (Path(course) / "release" / name / f"{name}.ipynb").exists():
-        generate(known[name], name, course)
-    return autograde(notebook, name, student, course)
+        raise ValueError(f"assignment must be one of {known} (got {name!r})")
+    return autograde(notebook, name, student, course, capture=capture)
 
 
 def errors(notebook: Path) -> list[tuple[str, str]]:
     """(grade_id or cell index, exception name) for every cell that raised."""
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    found = []
-    for i, cell in enumerate(nb["cells"]):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", str(i))
-                found.append((where, out["ename"]))
-    return found
+    nb = nbformat.read(notebook, as_version=4)
+    return [(cell.metadata.get("nbgrader", {}).get("grade_id", str(i)), out["ename"])
+            for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
+            if out.get("output_type") == "error"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.assignments",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+        prog="python -m tools.assignments", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    rel = sub.add_parser("release", help="write every chapter's student version")
-    rel.add_argument("--chapters", type=Path, default=DEFAULT_CHAPTERS)
-    rel.add_argument("--out", type=Path, default=DEFAULT_RELEASE)
-    gr = sub.add_parser("grade", help="autograde a submitted chapter notebook")
+    lay = sub.add_parser("course", help="lay out the course folder and release every chapter")
+    lay.add_argument("--course", type=Path, default=DEFAULT_COURSE)
+    lay.add_argument("--runs", type=Path, default=BOOK_RUNS,
+                     help="the book's runs, shared read-only (default: %(default)s)")
+    lay.add_argument("chapters", nargs="*", help="numbers or names (default: every chapter)")
+    gr = sub.add_parser("grade", help="autograde one submission and write its feedback")
     gr.add_argument("notebook", type=Path)
+    gr.add_argument("--student", required=True, help="the student's id")
     gr.add_argument("--assignment", help="chapter name; default: the notebook's file name")
-    gr.add_argument("--student", default="student")
-    gr.add_argument("--chapters", type=Path, default=DEFAULT_CHAPTERS)
+    gr.add_argument("--course", type=Path, default=DEFAULT_COURSE)
     args = parser.parse_args(argv)
     try:
-        if args.command == "release":
-            for path in release(args.chapters, out=args.out):
-                print(path)
+        if args.command == "course":
+            for path in course(args.course, args.runs, args.chapters):
+                print(f"released {path}")
             return 0
-        result = grade(args.notebook, args.assignment, args.student, args.chapters)
+        result = grade(args.notebook, args.student, args.assignment, args.course)
     except ValueError as err:
         parser.error(str(err))
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return 1
     for grade_id, (score, max_score) in result.scores.items():
         print(f"{grade_id:40s} {score:g} / {max_score:g}")
     print(f"{'total':40s} {result.score:g} / {result.max_score:g}")
-    print(f"autograded notebook: {result.autograded}")
+    print(f"autograded: {result.autograded}\nfeedback:   {result.feedback}")
     return 0
 
 

@@ -11,7 +11,8 @@ Each one is generated from ``chapters/NN_slug.md``, never edited by hand (``make
   ``ClearHiddenTests``: a stub, the visible tests, no solution, no hidden test;
 - its first code cell installs ``collapse_utils`` in Colab and shows pip's output if that fails.
 
-The chapters' paired ``.ipynb`` stay the instructors' source (nbgrader, the book)::
+The same notebook with its solutions and hidden tests kept is each chapter's nbgrader
+assignment source (``tools/assignments.py``); the chapters' paired ``.ipynb`` are the book's::
 
     python tools/notebooks.py           # (re)write notebooks/
     python tools/notebooks.py --check   # exit 1, naming the files, if notebooks/ is stale
@@ -496,8 +497,12 @@ def _cell_id(cell, seen: set[str]) -> str:
     return digest[:n]
 
 
-def student_notebook(md: Path, book: Book):
-    """The Colab / Jupyter notebook of one chapter (an ``nbformat`` notebook, no outputs)."""
+def student_notebook(md: Path, book: Book, *, student: bool = True):
+    """The Colab / Jupyter notebook of one chapter (an ``nbformat`` notebook, no outputs).
+
+    With ``student=False``, the instructor's version: solutions and hidden tests kept, the
+    source of the chapter's nbgrader assignment (:mod:`tools.assignments`).
+    """
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
     md = Path(md)
@@ -578,9 +583,10 @@ def student_notebook(md: Path, book: Book):
                else nbformat.v4.new_markdown_cell)(cell.source, metadata=cell.metadata)
         new.id = _cell_id(new, seen)
         nb.cells.append(new)
-    resources: dict = {}
-    nb, _ = ClearSolutions().preprocess(nb, resources)
-    nb, _ = ClearHiddenTests().preprocess(nb, resources)
+    if student:
+        resources: dict = {}
+        nb, _ = ClearSolutions().preprocess(nb, resources)
+        nb, _ = ClearHiddenTests().preprocess(nb, resources)
     return nb
 
 

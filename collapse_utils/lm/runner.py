@@ -366,8 +366,7 @@ class _Run:
 
     def units(self) -> None:
         cfg = self.cfg
-        units = [Unit(seed, regime, g) for seed in cfg.seeds for regime in cfg.regimes
-                 for g in range(cfg.generations)]
+        units = _units(cfg)
         if not self.published():
             self.publish()
         bar = progress_bar(total=len(units), desc="generations", enabled=self.progress)
@@ -452,10 +451,12 @@ def run(
     else:
         config = config.replace(**overrides)
     config.check_environment()
-    _check_out_dir(out_dir)
     saved = _saved_config(out_dir)
     if saved is not None:
         _check_same_run(saved, config, out_dir)
+        if _done(config, out_dir):  # nothing to run or write: a finished run may be read-only
+            return load_results(out_dir).subset(config.seeds, config.regimes, config.generations)
+    _check_out_dir(out_dir)
     with limit_threads(config.num_threads), _quiet_transformers():
         ctx = _Run(config, out_dir, on_event)
         ctx.prepare(resume=saved is not None)
@@ -477,6 +478,21 @@ def _quiet_transformers():
     finally:
         if bars:
             hf_logging.enable_progress_bar()
+
+
+def _units(config: RunConfig) -> list[Unit]:
+    return [Unit(seed, regime, g) for seed in config.seeds for regime in config.regimes
+            for g in range(config.generations)]
+
+
+def _done(config: RunConfig, out_dir: str) -> bool:
+    """Whether every unit of ``config`` is finished and in ``out_dir``'s ``results.csv``."""
+    records, path = read_records(out_dir), os.path.join(out_dir, "results.csv")
+    if not all(finished(records.get(u, {})) for u in _units(config)) or not os.path.exists(path):
+        return False
+    table = pd.read_csv(path)
+    rows = {Unit(int(s), r, int(g)) for s, r, g in table[["seed", "regime", "generation"]].values}
+    return set(_units(config)) <= rows
 
 
 def _check_out_dir(out_dir: str) -> None:
