@@ -74,13 +74,15 @@ def test_the_course_folder_is_what_nbgrader_reads(graded):
     config = (course / "nbgrader_config.py").read_text(encoding="utf-8")
     assert config == assignments.CONFIG.read_text(encoding="utf-8")
     assert re.search(r"c\.Execute\.timeout = (\d+)", config)[1] == "1800"
-    # What the kernels nbgrader starts inherit: the course's shared runs, not a student's folder.
+    # Where chapter 6, in a kernel nbgrader starts, finds its run: the course's shared runs (the
+    # book's own, which the repository would give without the config, are not read).
     env = {k: v for k, v in os.environ.items() if k != "COLLAPSE_UTILS_RUNS"}
     read = subprocess.run(
-        [sys.executable, "-c", "import os; from traitlets.config.loader import PyFileConfigLoader;"
+        [sys.executable, "-c", "from traitlets.config.loader import PyFileConfigLoader;"
          f" PyFileConfigLoader('nbgrader_config.py', {str(course)!r}).load_config();"
-         " print(os.environ['COLLAPSE_UTILS_RUNS'])"], env=env, capture_output=True, text=True)
-    assert read.stdout.strip() == str(course / "runs"), read.stderr
+         " from collapse_utils import lm; print(lm.run_dir('cpu-small'))"],
+        cwd=course, env=env, capture_output=True, text=True)
+    assert read.stdout.strip() == str(course / "runs" / "cpu-small"), read.stderr
     for name in CHAPTERS:
         release = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
         text = "\n".join(c.source for c in release.cells)

@@ -353,16 +353,8 @@ class _Run:
         _io.write_json(self.path("samples.json"), samples)
 
     def published(self) -> bool:
-        """Whether ``results.csv`` holds a row for every finished unit."""
-        path = self.path("results.csv")
-        done = {u for u, r in self.records.items() if finished(r)}
-        if not os.path.exists(path):
-            return not done
-        table = pd.read_csv(path)
-        rows = set() if not len(table) else {
-            Unit(int(s), r, int(g)) for s, r, g in table[["seed", "regime", "generation"]].values
-        }
-        return rows == done
+        """Whether ``results.csv`` holds a row for every finished unit, and no other."""
+        return _published(self.out) == {u for u, r in self.records.items() if finished(r)}
 
     def units(self) -> None:
         cfg = self.cfg
@@ -485,14 +477,19 @@ def _units(config: RunConfig) -> list[Unit]:
             for g in range(config.generations)]
 
 
+def _published(out_dir: str) -> set[Unit]:
+    """The units with a row in ``out_dir``'s ``results.csv`` (none if it is missing or empty)."""
+    path = os.path.join(out_dir, "results.csv")
+    table = pd.read_csv(path) if os.path.exists(path) else pd.DataFrame()
+    if not len(table):
+        return set()
+    return {Unit(int(s), r, int(g)) for s, r, g in table[["seed", "regime", "generation"]].values}
+
+
 def _done(config: RunConfig, out_dir: str) -> bool:
     """Whether every unit of ``config`` is finished and in ``out_dir``'s ``results.csv``."""
-    records, path = read_records(out_dir), os.path.join(out_dir, "results.csv")
-    if not all(finished(records.get(u, {})) for u in _units(config)) or not os.path.exists(path):
-        return False
-    table = pd.read_csv(path)
-    rows = {Unit(int(s), r, int(g)) for s, r, g in table[["seed", "regime", "generation"]].values}
-    return set(_units(config)) <= rows
+    units, records = set(_units(config)), read_records(out_dir)
+    return all(finished(records.get(u, {})) for u in units) and units <= _published(out_dir)
 
 
 def _check_out_dir(out_dir: str) -> None:
